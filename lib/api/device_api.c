@@ -1,0 +1,56 @@
+/* device_api.c - localai_device_count/get: the CPU plus any Vulkan compute devices. */
+#include "../base/platform.h"
+#include "../cpu/cpu_features.h"
+#include "../vulkan/vk_probe.h"
+
+#include <stdio.h>
+
+LOCALAI_API localai_status localai_device_count(int32_t *out_count) {
+    if (out_count == NULL)
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "localai_device_count: out_count is NULL");
+    const lai_vk_device_desc *devs;
+    int32_t n;
+    const char *why;
+    lai_vk_probe(&devs, &n, &why);
+    *out_count = 1 + n;
+    lai_clear_error();
+    return LOCALAI_STATUS_OK;
+}
+
+LOCALAI_API localai_status localai_device_get(int32_t i, localai_device_info *info) {
+    if (info == NULL || info->struct_size < sizeof(size_t))
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT,
+                        "localai_device_get: info is NULL or its struct_size is not set");
+    localai_device_info d;
+    memset(&d, 0, sizeof d);
+    d.struct_size = sizeof d;
+    const lai_vk_device_desc *devs;
+    int32_t n;
+    const char *why;
+    lai_vk_probe(&devs, &n, &why);
+    if (i < 0 || i > n)
+        return lai_fail(LOCALAI_STATUS_NOT_FOUND, "localai_device_get: no device %d (there are %d)",
+                        (int)i, (int)(n + 1));
+    if (i == 0) {
+        d.backend = LOCALAI_BACKEND_CPU;
+        d.index = 0;
+        char features[96];
+        lai_cpu_features_describe(features, sizeof features);
+        snprintf(d.name, sizeof d.name, "CPU (%d cores)", (int)lai_cpu_count());
+        snprintf(d.description, sizeof d.description, "%s", features);
+        d.memory_bytes = lai_physical_memory();
+    } else {
+        const lai_vk_device_desc *v = &devs[i - 1];
+        d.backend = LOCALAI_BACKEND_VULKAN;
+        d.index = i - 1;
+        snprintf(d.name, sizeof d.name, "%s", v->name);
+        snprintf(d.description, sizeof d.description, "%s", v->driver);
+        d.memory_bytes = v->memory_bytes;
+        d.is_software = v->is_software;
+    }
+    size_t keep = info->struct_size;
+    memcpy(info, &d, LAI_MIN(keep, sizeof d));
+    info->struct_size = keep;
+    lai_clear_error();
+    return LOCALAI_STATUS_OK;
+}

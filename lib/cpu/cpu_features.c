@@ -1,0 +1,62 @@
+/* cpu_features.c - detects AVX2 / AVX-512 / VNNI / NEON once, at first use. */
+#include "cpu_features.h"
+
+#include "../base/platform.h"
+
+#include <stdio.h>
+
+static lai_cpu_features detected;
+static lai_once detect_once = LAI_ONCE_INIT;
+
+static void detect(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    detected.avx2 = __builtin_cpu_supports("avx2");
+    detected.fma = __builtin_cpu_supports("fma");
+    detected.avx512f = __builtin_cpu_supports("avx512f");
+    detected.avx512bw = __builtin_cpu_supports("avx512bw");
+    detected.avx512vl = __builtin_cpu_supports("avx512vl");
+    detected.avx512vnni = __builtin_cpu_supports("avx512vnni");
+    {
+        /* f16c and avx-vnni are not known to every compiler's __builtin_cpu_supports. */
+        unsigned a, b, c, d;
+        __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+        detected.f16c = (c >> 29) & 1;
+        __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(1));
+        detected.avxvnni = (a >> 4) & 1;
+    }
+#elif defined(__aarch64__)
+    detected.neon = 1;
+#if defined(__ARM_FEATURE_DOTPROD)
+    detected.dotprod = 1;
+#endif
+#endif
+}
+
+const lai_cpu_features *lai_cpu_features_get(void) {
+    lai_call_once(&detect_once, detect);
+    return &detected;
+}
+
+void lai_cpu_features_describe(char *buf, size_t capacity) {
+    const lai_cpu_features *f = lai_cpu_features_get();
+#if defined(__x86_64__)
+    const char *arch = "x86_64";
+#elif defined(__aarch64__)
+    const char *arch = "aarch64";
+#else
+    const char *arch = "generic";
+#endif
+    int n = snprintf(buf, capacity, "%s:", arch);
+    struct { int on; const char *name; } flags[] = {
+        {f->avx2, "avx2"}, {f->fma, "fma"}, {f->f16c, "f16c"}, {f->avx512f, "avx512f"},
+        {f->avx512bw, "avx512bw"}, {f->avx512vnni, "avx512vnni"}, {f->avxvnni, "avxvnni"},
+        {f->neon, "neon"}, {f->dotprod, "dotprod"},
+    };
+    for (size_t i = 0; i < LAI_ARRAY_LEN(flags); i++) {
+        if (!flags[i].on || n < 0 || (size_t)n >= capacity) continue;
+        n += snprintf(buf + n, capacity - (size_t)n, " %s", flags[i].name);
+    }
+    if (n >= 0 && (size_t)n < capacity && buf[n - 1] == ':')
+        snprintf(buf + n, capacity - (size_t)n, " scalar");
+}

@@ -1,0 +1,2 @@
+/* volk_impl.c - compiles the system's volk loader into the library (symbols stay hidden). */
+#include <volk.c>

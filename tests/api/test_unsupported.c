@@ -1,0 +1,23 @@
+/* test_unsupported.c - capabilities of later milestones report UNSUPPORTED with a message.
+ * Each issue that implements one of these removes its line here and tests the real thing. */
+#include "localai.h"
+#include "test_util.h"
+
+#define CHECK_UNSUPPORTED(expr, word)                                                   \
+    do {                                                                                \
+        CHECK_STATUS(expr, LOCALAI_STATUS_UNSUPPORTED);                                 \
+        CHECK_MSG(strstr(localai_errmsg(), word) != NULL, "message '%s' lacks '%s'",   \
+                  localai_errmsg(), word);                                              \
+    } while (0)
+
+int main(void) {
+    localai_sampler *s = NULL;
+    CHECK_UNSUPPORTED(localai_sampler_new(&s), "not implemented");
+    CHECK(s == NULL);
+    localai_token tok[4];
+    size_t n = 0;
+    CHECK_UNSUPPORTED(localai_tokenize(NULL, "hi", 2, 0, tok, 4, &n), "not implemented");
+    CHECK_UNSUPPORTED(localai_decode(NULL, NULL), "not implemented");
+    CHECK_UNSUPPORTED(localai_kv_clear(NULL), "not implemented");
+    return test_finish("test_unsupported");
+}

@@ -1,0 +1,61 @@
+/* test_util.h - a tiny assertion harness for liblocalai's C tests (no abort on failure). */
+#ifndef LOCALAI_TEST_UTIL_H
+#define LOCALAI_TEST_UTIL_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int test_failures;
+static int test_checks;
+
+#define CHECK(cond)                                                             \
+    do {                                                                        \
+        test_checks++;                                                          \
+        if (!(cond)) {                                                          \
+            test_failures++;                                                    \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+        }                                                                       \
+    } while (0)
+
+#define CHECK_MSG(cond, ...)                                                    \
+    do {                                                                        \
+        test_checks++;                                                          \
+        if (!(cond)) {                                                          \
+            test_failures++;                                                    \
+            fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                                       \
+            fputc('\n', stderr);                                                \
+        }                                                                       \
+    } while (0)
+
+#define CHECK_STATUS(expr, expected)                                            \
+    do {                                                                        \
+        int32_t check_status_got_ = (expr);                                     \
+        test_checks++;                                                          \
+        if (check_status_got_ != (expected)) {                                  \
+            test_failures++;                                                    \
+            fprintf(stderr, "%s:%d: %s returned %d, expected %d (%s)\n",        \
+                    __FILE__, __LINE__, #expr, (int)check_status_got_,          \
+                    (int)(expected), localai_errmsg());                         \
+        }                                                                       \
+    } while (0)
+
+/* Path of a file in ../shared (LOCALAI_SHARED_DIR overrides), in a static buffer. */
+static inline const char *test_shared_path(const char *rel) {
+    static char buf[4096];
+    const char *dir = getenv("LOCALAI_SHARED_DIR");
+#ifdef LOCALAI_SHARED_DIR_DEFAULT
+    if (dir == NULL) dir = LOCALAI_SHARED_DIR_DEFAULT;
+#endif
+    if (dir == NULL) dir = "../shared";
+    snprintf(buf, sizeof buf, "%s/%s", dir, rel);
+    return buf;
+}
+
+static inline int test_finish(const char *name) {
+    printf("%s: %d checks, %d failed\n", name, test_checks, test_failures);
+    return test_failures == 0 ? 0 : 1;
+}
+
+#endif /* LOCALAI_TEST_UTIL_H */

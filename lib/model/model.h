@@ -4,6 +4,8 @@
 
 #include "../gguf/gguf.h"
 #include "../tokenizer/vocab.h"
+#include "hparams.h"
+#include "weights.h"
 
 struct localai_model {
     lai_gguf *gguf;
@@ -14,8 +16,9 @@ struct localai_model {
     int32_t backend;             /* LOCALAI_BACKEND_CPU / _VULKAN */
     char *architecture;
     char *name;
-    /* Filled by the architecture loaders (lib/model/) as they land. */
-    void *arch;
+    lai_hparams hp;
+    lai_model_weights weights;   /* empty when opened vocab_only */
+    int vocab_only;
 };
 
 #endif /* LAI_MODEL_H */

@@ -64,10 +64,3 @@ LOCALAI_API localai_status localai_kv_pos_max(localai_context *ctx, int32_t seq_
     (void)ctx; (void)seq_id; (void)out_pos;
     return NOT_YET("localai_kv_pos_max");
 }
-
-LOCALAI_API localai_status localai_generate(localai_context *ctx, const char *prompt,
-                                            const localai_generate_params *params,
-                                            int32_t *out_n_generated) {
-    (void)ctx; (void)prompt; (void)params; (void)out_n_generated;
-    return NOT_YET("localai_generate");
-}

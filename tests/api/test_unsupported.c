@@ -11,9 +11,6 @@
     } while (0)
 
 int main(void) {
-    localai_sampler *s = NULL;
-    CHECK_UNSUPPORTED(localai_sampler_new(&s), "not implemented");
-    CHECK(s == NULL);
     localai_token tok[4];
     size_t n = 0;
     CHECK_UNSUPPORTED(localai_tokenize(NULL, "hi", 2, 0, tok, 4, &n), "not implemented");

@@ -24,4 +24,18 @@ void cli_log_stderr(int32_t level, const char *message, void *user);
 /* Prints the version line and the devices found; returns 0 or 1. */
 int cli_print_devices(FILE *out);
 
+/* cli_model.c: the model to use when -m is absent ($LOCALAI_MODEL, else the first .gguf
+ * in ./models, then ../shared/models), said on stderr; NULL (and a hint) when none. */
+const char *cli_default_model(const char *cmd, char *buf, size_t cap);
+/* Strict flag parsing: the whole text must be a number in range; else a message naming
+ * the command and flag, and 0. */
+int cli_parse_i32(const char *cmd, const char *flag, const char *text, int32_t lo, int32_t hi,
+                  int32_t *out);
+int cli_parse_u64(const char *cmd, const char *flag, const char *text, uint64_t *out);
+int cli_parse_float(const char *cmd, const char *flag, const char *text, float *out);
+/* Tokenizes a prompt as llama.cpp does (BOS if the vocabulary asks, special tokens not
+ * parsed) into a malloc'd array; 0 on failure (message printed). */
+int cli_tokenize_prompt(const localai_model *model, const char *prompt, localai_token **out,
+                        size_t *out_n);
+
 #endif /* LOCALAI_CLI_H */

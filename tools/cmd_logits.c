@@ -1,8 +1,115 @@
-/* cmd_logits.c - `localai logits`. */
+/* cmd_logits.c - `localai logits`: the last prompt position's logits as one JSON object. */
 #include "cli.h"
 
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void logits_usage(FILE *out) {
+    fprintf(out, "usage: localai logits [-m MODEL] -p PROMPT [-t THREADS]\n"
+                 "prints {\"tokens\": [prompt ids], \"n_vocab\": V, \"logits\": [V numbers]} for the\n"
+                 "last prompt position (BOS added when the vocabulary asks; special tokens not parsed)\n");
+}
+
+/* Decodes the prompt in chunks no larger than the context's batch, logits at the end. */
+static localai_status decode_all(localai_context *ctx, const localai_token *tokens, size_t n,
+                                 size_t chunk) {
+    for (size_t done = 0; done < n;) {
+        size_t len = n - done < chunk ? n - done : chunk;
+        localai_batch b;
+        localai_batch_init(&b);
+        b.n_tokens = (int32_t)len;
+        b.tokens = tokens + done;
+        localai_status st = localai_decode(ctx, &b);
+        if (st != LOCALAI_STATUS_OK) return st;
+        done += len;
+    }
+    return LOCALAI_STATUS_OK;
+}
+
 int cli_cmd_logits(int argc, char **argv) {
-    (void)argc; (void)argv;
-    fprintf(stderr, "localai logits: not available in this build yet\n");
-    return 1;
+    const char *model_path = NULL, *prompt = NULL;
+    int32_t threads = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            logits_usage(stdout);
+            return 0;
+        }
+        if (i + 1 >= argc || a[0] != '-') {
+            fprintf(stderr, a[0] == '-' ? "localai logits: %s needs a value\n"
+                                        : "localai logits: unexpected argument '%s'\n", a);
+            logits_usage(stderr);
+            return 2;
+        }
+        const char *v = argv[++i];
+        if (strcmp(a, "-m") == 0 || strcmp(a, "--model") == 0) model_path = v;
+        else if (strcmp(a, "-p") == 0 || strcmp(a, "--prompt") == 0) prompt = v;
+        else if (strcmp(a, "-t") == 0 || strcmp(a, "--threads") == 0) {
+            if (!cli_parse_i32("logits", a, v, 0, 4096, &threads)) return 2;
+        } else {
+            fprintf(stderr, "localai logits: unknown option '%s'\n", a);
+            logits_usage(stderr);
+            return 2;
+        }
+    }
+    if (prompt == NULL) {
+        fprintf(stderr, "localai logits: -p PROMPT is required\n");
+        logits_usage(stderr);
+        return 2;
+    }
+    char found[1200];
+    if (model_path == NULL && (model_path = cli_default_model("logits", found, sizeof found)) == NULL)
+        return 1;
+
+    localai_model_params mp;
+    localai_model_params_init(&mp);
+    mp.log = cli_log_stderr;
+    localai_model *model = NULL;
+    localai_status st = localai_model_open(model_path, &mp, &model);
+    if (st != LOCALAI_STATUS_OK) return cli_fail(model_path, st);
+    localai_token *tokens = NULL;
+    size_t n = 0;
+    if (!cli_tokenize_prompt(model, prompt, &tokens, &n)) {
+        localai_model_close(model);
+        return 1;
+    }
+    if (n == 0) {
+        fprintf(stderr, "localai logits: the prompt gives no tokens (and the vocabulary adds no BOS)\n");
+        free(tokens);
+        localai_model_close(model);
+        return 1;
+    }
+    localai_context_params cp;
+    localai_context_params_init(&cp);
+    cp.n_threads = threads;
+    /* The default cache (min(training context, 4096)) unless the prompt needs more. */
+    int32_t n_train = localai_model_n_ctx_train(model);
+    size_t n_default = n_train > 0 && n_train < 4096 ? (size_t)n_train : 4096;
+    if (n > n_default && n <= UINT32_MAX) cp.n_ctx = (uint32_t)n;
+    localai_context *ctx = NULL;
+    int rc = 0;
+    const float *logits = NULL;
+    if ((st = localai_context_new(model, &cp, &ctx)) != LOCALAI_STATUS_OK)
+        rc = cli_fail("context", st);
+    else if ((st = decode_all(ctx, tokens, n, cp.n_batch)) != LOCALAI_STATUS_OK)
+        rc = cli_fail("decode", st);
+    else if ((st = localai_logits(ctx, -1, &logits)) != LOCALAI_STATUS_OK)
+        rc = cli_fail("logits", st);
+    if (rc == 0) {
+        int32_t n_vocab = localai_model_n_vocab(model);
+        printf("{\"tokens\": [");
+        for (size_t i = 0; i < n; i++) printf("%s%d", i ? ", " : "", (int)tokens[i]);
+        printf("], \"n_vocab\": %d, \"logits\": [", (int)n_vocab);
+        for (int32_t i = 0; i < n_vocab; i++) {
+            /* %.9g round-trips a float; JSON has no inf or NaN, so those become null. */
+            if (isfinite(logits[i])) printf("%s%.9g", i ? ", " : "", (double)logits[i]);
+            else printf("%snull", i ? ", " : "");
+        }
+        printf("]}\n");
+    }
+    free(tokens);
+    localai_context_free(ctx);
+    localai_model_close(model);
+    return rc;
 }

@@ -1,8 +1,144 @@
-/* cmd_run.c - `localai run`. */
+/* cmd_run.c - `localai run`: generate text from a prompt and stream it to stdout. */
 #include "cli.h"
 
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void run_usage(FILE *out) {
+    fprintf(out,
+            "usage: localai run [-m MODEL] [-p PROMPT] [-n N] [options]\n"
+            "  -m, --model MODEL    GGUF file (default: $LOCALAI_MODEL, else the first .gguf\n"
+            "                       in ./models, then ../shared/models)\n"
+            "  -p, --prompt TEXT    prompt (default: empty, i.e. BOS alone)\n"
+            "  -n, --n-predict N    tokens to generate (default 128)\n"
+            "  --temp T             temperature; 0 = greedy (default 0.8)\n"
+            "  --top-k K            keep the K most probable tokens; 0 = off (default 40)\n"
+            "  --top-p P            nucleus sampling; 1 = off (default 0.95)\n"
+            "  --min-p P            drop tokens below P x the best; 0 = off (default 0.05)\n"
+            "  --repeat-penalty R   penalise the last 64 tokens; 1 = off (default 1)\n"
+            "  --seed S             random seed (default 0xC0FFEE): same seed, same text\n"
+            "  -t, --threads N      CPU threads (default: one per core)\n"
+            "  -c, --ctx-size N     context length (default: min(training context, 4096))\n"
+            "  --ignore-eos         keep going past end-of-generation tokens\n"
+            "  --ids                print the generated token ids on one line instead of text\n");
+}
+
+typedef struct run_out {
+    int ids;
+    int32_t count;
+} run_out;
+
+static int32_t on_token(const localai_token_info *t, void *user) {
+    run_out *o = user;
+    if (o->ids)
+        printf("%s%d", o->count ? " " : "", (int)t->token);
+    else
+        fwrite(t->piece, 1, t->piece_len, stdout);
+    o->count++;
+    fflush(stdout);
+    return 0;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 int cli_cmd_run(int argc, char **argv) {
-    (void)argc; (void)argv;
-    fprintf(stderr, "localai run: not available in this build yet\n");
-    return 1;
+    const char *model_path = NULL, *prompt = "";
+    int32_t n_predict = 128, threads = 0, n_ctx = 0, ignore_eos = 0;
+    run_out out = {0, 0};
+    localai_sampler_params sp;
+    localai_sampler_params_init(&sp);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            run_usage(stdout);
+            return 0;
+        }
+        if (strcmp(a, "--ids") == 0) { out.ids = 1; continue; }
+        if (strcmp(a, "--ignore-eos") == 0) { ignore_eos = 1; continue; }
+        if (i + 1 >= argc || a[0] != '-') {
+            if (a[0] == '-')
+                fprintf(stderr, "localai run: %s needs a value\n", a);
+            else
+                fprintf(stderr, "localai run: unexpected argument '%s' (the prompt goes after -p)\n", a);
+            run_usage(stderr);
+            return 2;
+        }
+        const char *v = argv[++i];
+        int ok = 1;
+        if (strcmp(a, "-m") == 0 || strcmp(a, "--model") == 0) model_path = v;
+        else if (strcmp(a, "-p") == 0 || strcmp(a, "--prompt") == 0) prompt = v;
+        else if (strcmp(a, "-n") == 0 || strcmp(a, "--n-predict") == 0)
+            ok = cli_parse_i32("run", a, v, 0, INT32_MAX, &n_predict);
+        else if (strcmp(a, "--temp") == 0) ok = cli_parse_float("run", a, v, &sp.temperature);
+        else if (strcmp(a, "--top-k") == 0) ok = cli_parse_i32("run", a, v, 0, INT32_MAX, &sp.top_k);
+        else if (strcmp(a, "--top-p") == 0) ok = cli_parse_float("run", a, v, &sp.top_p);
+        else if (strcmp(a, "--min-p") == 0) ok = cli_parse_float("run", a, v, &sp.min_p);
+        else if (strcmp(a, "--repeat-penalty") == 0) ok = cli_parse_float("run", a, v, &sp.repeat_penalty);
+        else if (strcmp(a, "--seed") == 0) ok = cli_parse_u64("run", a, v, &sp.seed);
+        else if (strcmp(a, "-t") == 0 || strcmp(a, "--threads") == 0)
+            ok = cli_parse_i32("run", a, v, 0, 4096, &threads);
+        else if (strcmp(a, "-c") == 0 || strcmp(a, "--ctx-size") == 0)
+            ok = cli_parse_i32("run", a, v, 0, INT32_MAX, &n_ctx);
+        else {
+            fprintf(stderr, "localai run: unknown option '%s'\n", a);
+            run_usage(stderr);
+            return 2;
+        }
+        if (!ok) return 2;
+    }
+    if ((sp.top_p <= 0.0f) || sp.min_p < 0.0f || sp.min_p > 1.0f || sp.repeat_penalty <= 0.0f) {
+        fprintf(stderr, "localai run: --top-p must be in (0, 1], --min-p in [0, 1], "
+                        "--repeat-penalty > 0\n");
+        return 2;
+    }
+    char found[1200];
+    if (model_path == NULL && (model_path = cli_default_model("run", found, sizeof found)) == NULL)
+        return 1;
+
+    localai_model_params mp;
+    localai_model_params_init(&mp);
+    mp.log = cli_log_stderr;
+    localai_model *model = NULL;
+    localai_status st = localai_model_open(model_path, &mp, &model);
+    if (st != LOCALAI_STATUS_OK) return cli_fail(model_path, st);
+    localai_context_params cp;
+    localai_context_params_init(&cp);
+    cp.n_threads = threads;
+    cp.n_ctx = (uint32_t)n_ctx;
+    cp.seed = sp.seed;
+    localai_context *ctx = NULL;
+    if ((st = localai_context_new(model, &cp, &ctx)) != LOCALAI_STATUS_OK) {
+        int rc = cli_fail("context", st);
+        localai_model_close(model);
+        return rc;
+    }
+    localai_generate_params gp;
+    localai_generate_params_init(&gp);
+    gp.max_tokens = n_predict;
+    gp.sampling = &sp;
+    gp.ignore_eog = ignore_eos;
+    gp.on_token = on_token;
+    gp.user = &out;
+    double t0 = now_s();
+    int32_t n_gen = 0;
+    st = localai_generate(ctx, prompt, &gp, &n_gen);
+    double dt = now_s() - t0;
+    printf("\n");
+    fflush(stdout);
+    int rc = 0;
+    if (st == LOCALAI_STATUS_CONTEXT_FULL)
+        fprintf(stderr, "localai run: the context is full after %d tokens (use -c to make it longer)\n",
+                (int)n_gen);
+    else if (st != LOCALAI_STATUS_OK)
+        rc = cli_fail("generate", st);
+    fprintf(stderr, "localai run: %d tokens in %.2f s (%.1f tokens/s, prompt included)\n",
+            (int)n_gen, dt, dt > 0 ? n_gen / dt : 0.0);
+    localai_context_free(ctx);
+    localai_model_close(model);
+    return rc;
 }

@@ -1,0 +1,125 @@
+/* cli_model.c - finding the model when -m is absent, and strict parsing of numeric flags. */
+#include "cli.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int has_gguf_suffix(const char *name) {
+    size_t n = strlen(name);
+    return n > 5 && strcmp(name + n - 5, ".gguf") == 0;
+}
+
+/* Random-weight fixtures print gibberish, so a trained model is preferred to them. */
+static int is_fixture(const char *name) {
+    return strstr(name, "UNTRAINED") != NULL || strstr(name, "random") != NULL;
+}
+
+/* 1 when file name a should be chosen over b: trained models first, then by name. */
+static int prefer(const char *a, const char *b) {
+    if (is_fixture(a) != is_fixture(b)) return !is_fixture(a);
+    return strcmp(a, b) < 0;
+}
+
+/* The first *.gguf directly inside `dir` (in `prefer` order, so the choice does not
+ * depend on the directory's listing order), into buf; 0 when none. */
+static int first_gguf_in(const char *dir, char *buf, size_t cap) {
+    DIR *d = opendir(dir);
+    if (d == NULL) return 0;
+    char best[1024] = "";
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!has_gguf_suffix(e->d_name) || strlen(e->d_name) >= sizeof best) continue;
+        if (best[0] == '\0' || prefer(e->d_name, best)) snprintf(best, sizeof best, "%s", e->d_name);
+    }
+    closedir(d);
+    if (best[0] == '\0') return 0;
+    return snprintf(buf, cap, "%s/%s", dir, best) < (int)cap;
+}
+
+const char *cli_default_model(const char *cmd, char *buf, size_t cap) {
+    const char *env = getenv("LOCALAI_MODEL");
+    if (env != NULL && env[0] != '\0') {
+        fprintf(stderr, "localai %s: using the model in $LOCALAI_MODEL: %s\n", cmd, env);
+        return env;
+    }
+    static const char *const dirs[] = {"models", "../shared/models"};
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        if (first_gguf_in(dirs[i], buf, cap)) {
+            fprintf(stderr, "localai %s: no -m given; using %s\n", cmd, buf);
+            return buf;
+        }
+    }
+    fprintf(stderr,
+            "localai %s: no model: pass -m MODEL.gguf, set $LOCALAI_MODEL, or put a .gguf file "
+            "in ./models or ../shared/models\n",
+            cmd);
+    return NULL;
+}
+
+int cli_parse_i32(const char *cmd, const char *flag, const char *text, int32_t lo, int32_t hi,
+                  int32_t *out) {
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (text[0] == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi) {
+        fprintf(stderr, "localai %s: %s expects an integer in [%ld, %ld], got '%s'\n", cmd, flag,
+                (long)lo, (long)hi, text);
+        return 0;
+    }
+    *out = (int32_t)v;
+    return 1;
+}
+
+int cli_parse_u64(const char *cmd, const char *flag, const char *text, uint64_t *out) {
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 0);
+    if (text[0] == '\0' || text[0] == '-' || *end != '\0' || errno != 0) {
+        fprintf(stderr, "localai %s: %s expects a non-negative integer, got '%s'\n", cmd, flag, text);
+        return 0;
+    }
+    *out = (uint64_t)v;
+    return 1;
+}
+
+int cli_parse_float(const char *cmd, const char *flag, const char *text, float *out) {
+    char *end = NULL;
+    errno = 0;
+    float v = strtof(text, &end);
+    if (text[0] == '\0' || *end != '\0' || errno != 0 || !isfinite(v)) {
+        fprintf(stderr, "localai %s: %s expects a number, got '%s'\n", cmd, flag, text);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+int cli_tokenize_prompt(const localai_model *model, const char *prompt, localai_token **out,
+                        size_t *out_n) {
+    size_t len = strlen(prompt), n = 0, cap = len + 8;
+    localai_token *tokens = malloc(cap * sizeof *tokens);
+    if (tokens == NULL) return 0;
+    /* As llama.cpp: BOS when the vocabulary asks for it, special tokens not parsed. */
+    localai_status st =
+        localai_tokenize(model, prompt, len, LOCALAI_TOKENIZE_ADD_SPECIAL, tokens, cap, &n);
+    if (st == LOCALAI_STATUS_BUFFER_TOO_SMALL) {
+        localai_token *grown = realloc(tokens, (n ? n : 1) * sizeof *tokens);
+        if (grown == NULL) {
+            free(tokens);
+            return 0;
+        }
+        tokens = grown;
+        st = localai_tokenize(model, prompt, len, LOCALAI_TOKENIZE_ADD_SPECIAL, tokens, n, &n);
+    }
+    if (st != LOCALAI_STATUS_OK) {
+        free(tokens);
+        cli_fail("tokenize", st);
+        return 0;
+    }
+    *out = tokens;
+    *out_n = n;
+    return 1;
+}

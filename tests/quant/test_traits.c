@@ -24,8 +24,8 @@ static const struct {
 };
 
 /* Types that must convert both ways / at least dequantize (issue 3). */
-static const uint32_t must_dequantize[] = {0, 1, 30};
-static const uint32_t must_quantize[] = {0, 1, 30};
+static const uint32_t must_dequantize[] = {0, 1, 30, 2, 3, 6, 7, 8, 10, 11, 12, 13, 14, 15, 20, 23};
+static const uint32_t must_quantize[] = {0, 1, 30, 2, 3, 6, 7, 8, 10, 11, 12, 13, 14, 15};
 
 int main(void) {
     int known = 0;

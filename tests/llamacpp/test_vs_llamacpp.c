@@ -1,0 +1,258 @@
+/* test_vs_llamacpp.c - our logits against llama.cpp's on a random-weight model.
+ *
+ * usage: test_vs_llamacpp REF.json GENERATOR WORKDIR
+ * REF.json (made by make_refs.mjs) names the generator arguments of its model, the
+ * model's size and FNV-1a hash, the prompt tokens, the compared positions, llama.cpp's
+ * logits there and the tolerance. The model is regenerated into WORKDIR, checked
+ * against the hash (so a stale reference is reported as such, not as a wrong answer),
+ * decoded in one batch, and compared: nrmse = rms(ours - llama) / std(llama) must be
+ * <= tol = max(1e-3, 2 * nrmse(llama, exact f64)), and the top-1 token must agree
+ * wherever llama.cpp's top two differ by more than max(1%, 6 * tol) of std(llama).
+ * Exit 77 (skip) only when open, context or decode say UNSUPPORTED. */
+#include "localai.h"
+#include "json_min.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SKIP 77
+
+static char *read_text(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
+        free(s);
+        s = NULL;
+    }
+    if (s) s[n] = '\0';
+    fclose(f);
+    return s;
+}
+
+/* FNV-1a, 64-bit, over the whole file; *size gets its length. */
+static int hash_file(const char *path, uint64_t *hash, uint64_t *size) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return 0;
+    uint64_t h = UINT64_C(0xcbf29ce484222325), n = 0;
+    unsigned char buf[1 << 16];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0) {
+        for (size_t i = 0; i < got; i++) h = (h ^ buf[i]) * UINT64_C(0x100000001b3);
+        n += got;
+    }
+    fclose(f);
+    *hash = h;
+    *size = n;
+    return 1;
+}
+
+/* Runs GENERATOR with the reference's arguments, "{out}" replaced by `out`. */
+static int run_generator(const char *gen, const json_value *args, const char *out) {
+    if (args == NULL || args->kind != JSON_ARRAY || args->n > 60) return 0;
+    char *argv[64];
+    size_t k = 0;
+    argv[k++] = (char *)gen;
+    for (size_t i = 0; i < args->n; i++) {
+        if (args->items[i].kind != JSON_STRING) return 0;
+        argv[k++] = strcmp(args->items[i].string, "{out}") == 0 ? (char *)out : args->items[i].string;
+    }
+    argv[k] = NULL;
+    pid_t pid = fork();
+    if (pid < 0) return 0;
+    if (pid == 0) {
+        execv(gen, argv);
+        _exit(127);
+    }
+    int status = 0;
+    if (waitpid(pid, &status, 0) < 0) return 0;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static double num(const json_value *o, const char *key, double dflt) {
+    const json_value *v = json_get(o, key);
+    return v && v->kind == JSON_NUMBER ? v->number : dflt;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 4) {
+        fprintf(stderr, "usage: %s REF.json GENERATOR WORKDIR\n", argv[0]);
+        return 2;
+    }
+    char err[256];
+    char *text = read_text(argv[1]);
+    snprintf(err, sizeof err, "cannot read the file");
+    json_value *ref = text ? json_parse(text, err, sizeof err) : NULL;
+    free(text);
+    if (ref == NULL) {
+        fprintf(stderr, "%s: %s\n", argv[1], err);
+        return 1;
+    }
+    const json_value *name = json_get(ref, "name"), *tokens = json_get(ref, "tokens"),
+                     *positions = json_get(ref, "positions"), *logits = json_get(ref, "logits"),
+                     *hash_hex = json_get(ref, "model_fnv1a64");
+    int32_t n_vocab = (int32_t)num(ref, "n_vocab", 0);
+    double tol = num(ref, "tol", 0), llama_exact = num(ref, "nrmse_llama_exact", NAN);
+    if (!name || name->kind != JSON_STRING || !tokens || tokens->kind != JSON_ARRAY || tokens->n == 0 ||
+        !positions || positions->kind != JSON_ARRAY || !logits || logits->kind != JSON_ARRAY ||
+        logits->n != positions->n || !hash_hex || hash_hex->kind != JSON_STRING || n_vocab <= 0 ||
+        !(tol > 0)) {
+        fprintf(stderr, "%s: missing or malformed fields\n", argv[1]);
+        json_free(ref);
+        return 1;
+    }
+    const char *nm = name->string;
+    char model_path[4096];
+    snprintf(model_path, sizeof model_path, "%s/%s.gguf", argv[3], nm);
+    if (!run_generator(argv[2], json_get(ref, "gen_args"), model_path)) {
+        fprintf(stderr, "%s: the generator failed to make %s\n", nm, model_path);
+        json_free(ref);
+        return 1;
+    }
+    uint64_t h = 0, size = 0;
+    char h_text[32];
+    if (!hash_file(model_path, &h, &size)) {
+        fprintf(stderr, "%s: cannot read %s\n", nm, model_path);
+        json_free(ref);
+        return 1;
+    }
+    snprintf(h_text, sizeof h_text, "%016llx", (unsigned long long)h);
+    if (strcmp(h_text, hash_hex->string) != 0 || size != (uint64_t)num(ref, "model_bytes", 0)) {
+        fprintf(stderr,
+                "%s: the generator now makes a different file (fnv1a64 %s, %llu bytes; the "
+                "reference was made from %s, %.0f bytes): regenerate the references with "
+                "tests/llamacpp/make_refs.mjs\n",
+                nm, h_text, (unsigned long long)size, hash_hex->string, num(ref, "model_bytes", 0));
+        json_free(ref);
+        return 1;
+    }
+
+    int rc = 1;
+    localai_model *model = NULL;
+    localai_context *ctx = NULL;
+    int32_t n_tok = (int32_t)tokens->n, n_pos = (int32_t)positions->n;
+    localai_token *toks = calloc((size_t)n_tok, sizeof *toks);
+    int8_t *want = calloc((size_t)n_tok, 1);
+    if (toks == NULL || want == NULL) {
+        fprintf(stderr, "%s: out of memory\n", nm);
+        goto done;
+    }
+    localai_status st = localai_model_open(model_path, NULL, &model);
+    if (st == LOCALAI_STATUS_UNSUPPORTED) {
+        printf("%s: SKIP: model_open: %s\n", nm, localai_errmsg());
+        rc = SKIP;
+        goto done;
+    }
+    if (st != LOCALAI_STATUS_OK) {
+        fprintf(stderr, "%s: model_open: %s: %s\n", nm, localai_status_string(st), localai_errmsg());
+        goto done;
+    }
+    if (localai_model_n_vocab(model) != n_vocab) {
+        fprintf(stderr, "%s: n_vocab %d, reference %d\n", nm, (int)localai_model_n_vocab(model), (int)n_vocab);
+        goto done;
+    }
+    localai_context_params cp;
+    localai_context_params_init(&cp);
+    cp.n_ctx = (uint32_t)(n_tok < 64 ? 64 : n_tok);
+    cp.n_batch = (uint32_t)n_tok;
+    cp.n_threads = 2;
+    st = localai_context_new(model, &cp, &ctx);
+    if (st == LOCALAI_STATUS_UNSUPPORTED) {
+        printf("%s: SKIP: context_new: %s\n", nm, localai_errmsg());
+        rc = SKIP;
+        goto done;
+    }
+    if (st != LOCALAI_STATUS_OK) {
+        fprintf(stderr, "%s: context_new: %s: %s\n", nm, localai_status_string(st), localai_errmsg());
+        goto done;
+    }
+    for (int32_t i = 0; i < n_tok; i++) toks[i] = (localai_token)tokens->items[i].number;
+    for (int32_t k = 0; k < n_pos; k++) {
+        int32_t p = (int32_t)positions->items[k].number;
+        if (p < 0 || p >= n_tok || logits->items[k].kind != JSON_ARRAY ||
+            logits->items[k].n != (size_t)n_vocab) {
+            fprintf(stderr, "%s: malformed position %d\n", nm, (int)k);
+            goto done;
+        }
+        want[p] = 1;
+    }
+    localai_batch b;
+    localai_batch_init(&b);
+    b.n_tokens = n_tok;
+    b.tokens = toks;
+    b.logits = want;
+    st = localai_decode(ctx, &b);
+    if (st == LOCALAI_STATUS_UNSUPPORTED) {
+        printf("%s: SKIP: decode: %s\n", nm, localai_errmsg());
+        rc = SKIP;
+        goto done;
+    }
+    if (st != LOCALAI_STATUS_OK) {
+        fprintf(stderr, "%s: decode: %s: %s\n", nm, localai_status_string(st), localai_errmsg());
+        goto done;
+    }
+
+    /* nrmse over every compared value, and std(llama) for the top-1 rule. */
+    double se = 0, sum = 0, sum2 = 0;
+    size_t count = 0;
+    for (int32_t k = 0; k < n_pos; k++) {
+        const float *ours = NULL;
+        int32_t p = (int32_t)positions->items[k].number;
+        st = localai_logits(ctx, p, &ours);
+        if (st != LOCALAI_STATUS_OK) {
+            fprintf(stderr, "%s: logits(%d): %s\n", nm, (int)p, localai_errmsg());
+            goto done;
+        }
+        for (int32_t v = 0; v < n_vocab; v++) {
+            double r = logits->items[k].items[v].number, d = (double)ours[v] - r;
+            se += d * d;
+            sum += r;
+            sum2 += r * r;
+            count++;
+        }
+    }
+    double mean = sum / (double)count, sd = sqrt(sum2 / (double)count - mean * mean);
+    double e = sqrt(se / (double)count) / sd;
+    int ok = e <= tol;
+    printf("%s: nrmse %.3e, tolerance %.3e (llama.cpp vs exact f64: %.3e) %s\n", nm, e, tol,
+           llama_exact, ok ? "ok" : "TOO FAR");
+    double margin = fmax(0.01, 6 * tol) * sd;
+    for (int32_t k = 0; k < n_pos; k++) {
+        const float *ours = NULL;
+        int32_t p = (int32_t)positions->items[k].number;
+        localai_logits(ctx, p, &ours);
+        int32_t r1 = 0, r2 = -1, o1 = 0;
+        for (int32_t v = 1; v < n_vocab; v++) {
+            double r = logits->items[k].items[v].number;
+            if (r > logits->items[k].items[r1].number) {
+                r2 = r1;
+                r1 = v;
+            } else if (r2 < 0 || r > logits->items[k].items[r2].number) {
+                r2 = v;
+            }
+            if (ours[v] > ours[o1]) o1 = v;
+        }
+        double gap = logits->items[k].items[r1].number - logits->items[k].items[r2].number;
+        if (gap > margin && o1 != r1) {
+            printf("%s: position %d: our top token %d, llama.cpp's %d (its lead %.4g > %.4g)\n", nm,
+                   (int)p, (int)o1, (int)r1, gap, margin);
+            ok = 0;
+        }
+    }
+    rc = ok ? 0 : 1;
+done:
+    localai_context_free(ctx);
+    localai_model_close(model);
+    free(toks);
+    free(want);
+    json_free(ref);
+    return rc;
+}

@@ -6,6 +6,9 @@
 // llama.cpp's GELU, which reads an F16 table (rounding GELU's input and output to F16 in
 // the reference brings gemma to 2e-7 too). The gemma models use a sliding window (5)
 // shorter than the prompt, so the window, softcapping and per-layer rope are exercised.
+// Then, for each of the 14 non-F32 weight types, a llama model whose token embedding is
+// random blocks of that type: llama.cpp dequantizes embedding rows exactly, so this
+// checks gguf_f64.mjs's dequantizers (measured 1.2e-7..2.5e-7 for all of them).
 // usage: node tests/llamacpp/check_exact.mjs [WORKDIR]
 import fs from "node:fs";
 import os from "node:os";
@@ -39,9 +42,12 @@ function writeGguf(file, kvs, tensors) {
     let off = 0;
     const datas = [];
     for (const t of tensors) {
-        w.str(t.name); w.u32(t.ne.length); t.ne.forEach((n) => w.u64(n)); w.u32(0); w.u64(off);
-        const b = Buffer.alloc(t.data.length * 4);
-        t.data.forEach((x, i) => b.writeFloatLE(x, 4 * i));
+        w.str(t.name); w.u32(t.ne.length); t.ne.forEach((n) => w.u64(n)); w.u32(t.type ?? 0); w.u64(off);
+        let b = t.raw;
+        if (!b) {
+            b = Buffer.alloc(t.data.length * 4);
+            t.data.forEach((x, i) => b.writeFloatLE(x, 4 * i));
+        }
         datas.push(b);
         off += Math.ceil(b.length / 32) * 32;
     }
@@ -60,14 +66,56 @@ function rng(seed) {
     };
 }
 
-function makeModel(file, arch, seed) {
+// Random bytes in a block format, with every f16 scale field set to a sane value, so the
+// tensor decodes to weights of about +-0.1 whatever the format.
+const SCALE_FIELDS = { // type: [block bytes, elements, offsets of f16 scale fields]
+    2: [18, 32, [0]], 3: [20, 32, [0, 2]], 6: [22, 32, [0]], 7: [24, 32, [0, 2]], 8: [34, 32, [0]],
+    10: [84, 256, [80, 82]], 11: [110, 256, [108]], 12: [144, 256, [0, 2]], 13: [176, 256, [0, 2]],
+    14: [210, 256, [208]], 20: [18, 32, [0]], 23: [136, 256, [0]],
+};
+function randomTensorBytes(type, n, next) {
+    const byte = () => (next() >>> 5) & 255;
+    if (type === 1 || type === 30) { // F16 / BF16: random normal numbers around 0.01..1
+        const b = Buffer.alloc(2 * n);
+        for (let i = 0; i < n; i++) {
+            const sign = byte() & 1, e = -7 + (byte() % 7);
+            const bits = type === 1 ? (sign << 15) | ((e + 15) << 10) | ((byte() << 2) & 1023)
+                                    : (sign << 15) | ((e + 127) << 7) | (byte() & 127);
+            b.writeUInt16LE(bits, 2 * i);
+        }
+        return b;
+    }
+    const [bs, qk, fields] = SCALE_FIELDS[type];
+    const b = Buffer.alloc((n / qk) * bs);
+    for (let i = 0; i < b.length; i++) b[i] = byte();
+    for (let blk = 0; blk < n / qk; blk++)
+        for (const f of fields) b.writeUInt16LE(((-9 + 15 + (byte() % 3)) << 10) | ((byte() << 2) & 1023), blk * bs + f);
+    return b;
+}
+
+function lcg(seed) {
+    let x = seed >>> 0;
+    return () => (x = (Math.imul(x, 1664525) + 1013904223) >>> 0);
+}
+
+// A llama model whose token embedding is stored in `type`: llama.cpp dequantizes embedding
+// rows exactly (get_rows), so with F32 elsewhere and an F32 KV cache any disagreement with
+// the exact reference is a dequantization bug in gguf_f64.mjs.
+function makeEmbdModel(file, type, seed) {
+    const n_vocab = 300, n_embd = 256;
+    makeModel(file, "llama", seed, { n_embd, embdType: type, embdRaw: randomTensorBytes(type, n_embd * n_vocab, lcg(seed)) });
+    return n_vocab;
+}
+
+function makeModel(file, arch, seed, opt = {}) {
     const r = rng(seed);
-    const n_embd = 64, n_head = 4, n_head_kv = 2, hd = 16, n_ff = 96, n_layer = 2, n_vocab = 300;
+    const n_embd = opt.n_embd ?? 64, n_head = 4, n_head_kv = 2, hd = 16, n_ff = 96, n_layer = 2, n_vocab = 300;
     const rand = (n, s) => Array.from({ length: n }, () => r() * s);
     const norm = (n) => Array.from({ length: n }, () => 1 + 0.1 * r());
     const T = [];
     const add = (name, ne, data) => T.push({ name, ne, data });
-    add("token_embd.weight", [n_embd, n_vocab], rand(n_embd * n_vocab, 1));
+    if (opt.embdRaw) T.push({ name: "token_embd.weight", ne: [n_embd, n_vocab], type: opt.embdType, raw: opt.embdRaw });
+    else add("token_embd.weight", [n_embd, n_vocab], rand(n_embd * n_vocab, 1));
     add("output_norm.weight", [n_embd], norm(n_embd));
     const gemma = arch.startsWith("gemma");
     if (!gemma && arch !== "qwen3") add("output.weight", [n_embd, n_vocab], rand(n_embd * n_vocab, 0.2));
@@ -141,5 +189,18 @@ for (const [i, arch] of ["llama", "qwen2", "qwen3", "phi3", "gemma2", "gemma3"].
     const e = nrmse(rows, exact);
     worst = Math.max(worst, e);
     console.log(`${arch.padEnd(7)} F32 weights, F32 KV: nrmse(llama.cpp, exact) = ${e.toExponential(3)}`);
+}
+const TYPE_IDS = { F16: 1, BF16: 30, Q4_0: 2, Q4_1: 3, Q5_0: 6, Q5_1: 7, Q8_0: 8, Q2_K: 10, Q3_K: 11,
+    Q4_K: 12, Q5_K: 13, Q6_K: 14, IQ4_NL: 20, IQ4_XS: 23 };
+for (const [name, type] of Object.entries(TYPE_IDS)) {
+    const file = path.join(work, `check-embd-${name}.gguf`);
+    const n_vocab = makeEmbdModel(file, type, 77 + type);
+    const tokens = Array.from({ length: 10 }, (_, k) => (k * 53 + type) % n_vocab);
+    const pos = tokens.map((_, k) => k);
+    const exact = exactLogits(file, tokens, pos).map((a) => Array.from(a));
+    const { rows } = await referenceLogits(llama, file, tokens, pos, 2, "F32");
+    const e = nrmse(rows, exact);
+    worst = Math.max(worst, e);
+    console.log(`llama, ${name.padEnd(6)} embedding, F32 KV: nrmse(llama.cpp, exact) = ${e.toExponential(3)}`);
 }
 process.exit(worst < 5e-4 ? 0 : 1);

@@ -80,7 +80,9 @@ const silu = (x) => x / (1 + Math.exp(-x));
 const geluTanh = (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
 
 // Logits (Float64Array of n_vocab) after each of `tokens`, for the positions asked.
-export function exactLogits(path, tokens, positions) {
+// nCtx is the context length llama.cpp ran with: phi3 picks its long rope factors when it
+// exceeds rope.scaling.original_context_length, its short ones otherwise.
+export function exactLogits(path, tokens, positions, nCtx = 64) {
     const g = readGguf(path);
     const hp = hparams(g);
     const W = (name) => {
@@ -94,9 +96,13 @@ export function exactLogits(path, tokens, positions) {
     const n_vocab = g.tensors["token_embd.weight"].ne[1];
     const gemma = arch === "gemma2" || arch === "gemma3";
     const T = tokens.length, nq = n_head * head_k, nk = n_head_kv * head_k, nv = n_head_kv * head_v;
-    const ropeFactors = opt("rope_freqs.weight");
-    if (arch === "phi3" && (opt("rope_factors_long.weight") || opt("rope_factors_short.weight")))
-        throw new Error(`${path}: phi3 long-rope factors are not in the exact reference`);
+    let ropeFactors = opt("rope_freqs.weight");
+    if (!ropeFactors && (g.tensors["rope_factors_long.weight"] || g.tensors["rope_factors_short.weight"])) {
+        const orig = g.meta[`${arch}.rope.scaling.original_context_length`] ?? g.meta[`${arch}.context_length`];
+        ropeFactors = opt(nCtx > orig ? "rope_factors_long.weight" : "rope_factors_short.weight");
+        if (g.meta[`${arch}.rope.scaling.attn_factor`] !== undefined && g.meta[`${arch}.rope.scaling.attn_factor`] !== 1)
+            throw new Error(`${path}: rope attn_factor is not in the exact reference`);
+    }
 
     let X = tokens.map((t) => {
         if (t < 0 || t >= n_vocab) throw new Error(`token ${t} outside the vocabulary`);

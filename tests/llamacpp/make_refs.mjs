@@ -79,16 +79,16 @@ async function main() {
             const probe = exactLogits(out, [0], [0]);
             const nVocab = probe[0].length;
             const tokens = promptTokens(nVocab, seed);
-            const { n_vocab, rows } = await referenceLogits(llama, out, tokens, POSITIONS);
+            const { n_vocab, rows, n_ctx } = await referenceLogits(llama, out, tokens, POSITIONS);
             if (n_vocab !== nVocab) throw new Error(`${name}: llama.cpp n_vocab ${n_vocab}, file ${nVocab}`);
-            const exact = exactLogits(out, tokens, POSITIONS).map((a) => Array.from(a));
+            const exact = exactLogits(out, tokens, POSITIONS, n_ctx).map((a) => Array.from(a));
             const e = nrmse(rows, exact);
             if (!(e <= MAX_LLAMA_EXACT))
                 throw new Error(`${name}: llama.cpp is ${e} (nrmse) from the exact reference: investigate`);
             const tol = Math.max(1e-3, 2 * e);
             const ref = {
                 name, arch, type, gen_args: gargs, model_bytes: bytes.length, model_fnv1a64: fnv1a64(bytes),
-                llama_cpp: "node-llama-cpp " + (await llamaVersion()), tokens, positions: POSITIONS, n_vocab,
+                llama_cpp: "node-llama-cpp " + (await llamaVersion()), n_ctx, tokens, positions: POSITIONS, n_vocab,
                 nrmse_llama_exact: Number(e.toPrecision(4)), tol: Number(tol.toPrecision(4)),
                 logits: rows.map((r) => r.map((v) => Number(v.toPrecision(7)))),
             };

@@ -53,9 +53,10 @@ export async function referenceLogits(llama, modelPath, tokens, positions, threa
         for (const [tok, v] of m) row[tok] = v;
         return row;
     });
+    const n_ctx = context.contextSize;
     await context.dispose();
     await model.dispose();
-    return { n_vocab, rows };
+    return { n_vocab, rows, n_ctx };
 }
 
 export async function tokenizeLikeCli(llama, modelPath, text) {
@@ -92,6 +93,6 @@ async function main() {
     process.stdout.write(JSON.stringify({ tokens, n_vocab, positions, logits: rows }) + "\n");
 }
 
-if (import.meta.url === url.pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === url.pathToFileURL(process.argv[1]).href) {
     main().catch((e) => { console.error(e?.stack ?? String(e)); process.exit(1); });
 }

@@ -161,7 +161,9 @@ int main(int argc, char **argv) {
     }
     localai_context_params cp;
     localai_context_params_init(&cp);
-    cp.n_ctx = (uint32_t)(n_tok < 64 ? 64 : n_tok);
+    /* The context length llama.cpp ran with: it picks phi3's long or short rope factors. */
+    double ref_ctx = num(ref, "n_ctx", 256);
+    cp.n_ctx = (uint32_t)(ref_ctx >= n_tok && ref_ctx < 1e6 ? ref_ctx : n_tok);
     cp.n_batch = (uint32_t)n_tok;
     cp.n_threads = 2;
     st = localai_context_new(model, &cp, &ctx);

@@ -11,9 +11,6 @@
     } while (0)
 
 int main(void) {
-    localai_token tok[4];
-    size_t n = 0;
-    CHECK_UNSUPPORTED(localai_tokenize(NULL, "hi", 2, 0, tok, 4, &n), "not implemented");
     CHECK_UNSUPPORTED(localai_decode(NULL, NULL), "not implemented");
     CHECK_UNSUPPORTED(localai_kv_clear(NULL), "not implemented");
     return test_finish("test_unsupported");

@@ -1,0 +1,105 @@
+/* test_vectors.c - llama.cpp tokenizer test vectors: every case of shared/vocab (.inp/.out). */
+/*
+ * Each .inp holds texts, each followed by a line "__ggml_vocab_test__"; the .out has one
+ * line of ids per text, made without BOS/EOS and without parsing special tokens.
+ */
+#include "localai.h"
+#include "test_util.h"
+
+#include <stdint.h>
+
+static char *read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = (char *)malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf) {
+        buf[n] = '\0';
+        *len = (size_t)n;
+    }
+    return buf;
+}
+
+static int run_vectors(const char *model_rel, const char *inp_rel, const char *out_rel) {
+    char model_path[4096], inp_path[4096], out_path[4096];
+    snprintf(model_path, sizeof model_path, "%s", test_shared_path(model_rel));
+    snprintf(inp_path, sizeof inp_path, "%s", test_shared_path(inp_rel));
+    snprintf(out_path, sizeof out_path, "%s", test_shared_path(out_rel));
+    localai_model_params p;
+    localai_model_params_init(&p);
+    p.vocab_only = 1;
+    p.backend = LOCALAI_BACKEND_CPU;
+    localai_model *m = NULL;
+    CHECK_STATUS(localai_model_open(model_path, &p, &m), LOCALAI_STATUS_OK);
+    if (m == NULL) return 0;
+    size_t inp_len = 0, out_len = 0;
+    char *inp = read_file(inp_path, &inp_len);
+    char *out = read_file(out_path, &out_len);
+    CHECK_MSG(inp && out, "cannot read %s / %s", inp_path, out_path);
+    int cases = 0, failed = 0;
+    if (inp && out) {
+        static const char sep[] = "\n__ggml_vocab_test__\n";
+        char *ip = inp, *op = out;
+        for (;;) {
+            char *hit = strstr(ip, sep);
+            char *nl = strchr(op, '\n');
+            if (hit == NULL || nl == NULL) break;
+            size_t tlen = (size_t)(hit - ip);
+            localai_token toks[1024];
+            size_t n = 0;
+            localai_status st = localai_tokenize(m, ip, tlen, 0, toks, 1024, &n);
+            CHECK_STATUS(st, LOCALAI_STATUS_OK);
+            /* compare with the expected line */
+            int ok = st == LOCALAI_STATUS_OK;
+            size_t k = 0;
+            char *q = op;
+            while (ok && q < nl) {
+                while (q < nl && *q == ' ') q++;
+                if (q >= nl) break;
+                long id = strtol(q, &q, 10);
+                if (k >= n || toks[k] != id) ok = 0;
+                k++;
+            }
+            if (k != n) ok = 0;
+            cases++;
+            if (!ok) {
+                failed++;
+                fprintf(stderr, "%s case %d: text '%.*s'\n  want:%.*s\n  got: ", model_rel, cases,
+                        (int)tlen, ip, (int)(nl - op), op);
+                for (size_t i = 0; i < n && i < 1024; i++) fprintf(stderr, " %d", (int)toks[i]);
+                fprintf(stderr, "\n");
+            }
+            CHECK(ok);
+            ip = hit + sizeof sep - 1;
+            op = nl + 1;
+        }
+    }
+    printf("%s: %d cases, %d failed\n", model_rel, cases, failed);
+    CHECK(cases >= 40);
+    free(inp);
+    free(out);
+    localai_model_close(m);
+    return cases;
+}
+
+int main(void) {
+    static const char *const vocabs[] = {"llama-spm", "phi-3", "gpt-2", "falcon", "starcoder",
+                                         "deepseek-coder"};
+    for (size_t i = 0; i < sizeof vocabs / sizeof vocabs[0]; i++) {
+        char m[256], in[256], out[256];
+        snprintf(m, sizeof m, "vocab/ggml-vocab-%s.gguf", vocabs[i]);
+        snprintf(in, sizeof in, "vocab/ggml-vocab-%s.gguf.inp", vocabs[i]);
+        snprintf(out, sizeof out, "vocab/ggml-vocab-%s.gguf.out", vocabs[i]);
+        run_vectors(m, in, out);
+    }
+    run_vectors("models/llama-2-tiny-random-UNTRAINED.gguf", "models/tokenizer-tests/llama-spm.inp",
+                "models/tokenizer-tests/llama-spm.out");
+    return test_finish("test_vectors");
+}

@@ -26,15 +26,26 @@ static void run_usage(FILE *out) {
 
 typedef struct run_out {
     int ids;
+    int strip_space; /* the text so far is empty: drop the first piece's space prefix */
     int32_t count;
 } run_out;
 
 static int32_t on_token(const localai_token_info *t, void *user) {
     run_out *o = user;
-    if (o->ids)
+    if (o->ids) {
         printf("%s%d", o->count ? " " : "", (int)t->token);
-    else
-        fwrite(t->piece, 1, t->piece_len, stdout);
+    } else {
+        const char *piece = t->piece;
+        size_t len = t->piece_len;
+        /* As detokenizing does (and llama2.c): SentencePiece's word-start space on the
+         * very first piece of the output is not text. */
+        if (o->strip_space && len > 0 && piece[0] == ' ') {
+            piece++;
+            len--;
+        }
+        if (len > 0) o->strip_space = 0;
+        fwrite(piece, 1, len, stdout);
+    }
     o->count++;
     fflush(stdout);
     return 0;
@@ -49,7 +60,7 @@ static double now_s(void) {
 int cli_cmd_run(int argc, char **argv) {
     const char *model_path = NULL, *prompt = "";
     int32_t n_predict = 128, threads = 0, n_ctx = 0, ignore_eos = 0;
-    run_out out = {0, 0};
+    run_out out = {0, 0, 0};
     localai_sampler_params sp;
     localai_sampler_params_init(&sp);
     for (int i = 1; i < argc; i++) {
@@ -124,11 +135,14 @@ int cli_cmd_run(int argc, char **argv) {
     gp.ignore_eog = ignore_eos;
     gp.on_token = on_token;
     gp.user = &out;
+    /* The prompt is echoed, so the output reads as one text; ids mode prints ids only. */
+    if (!out.ids) fputs(prompt, stdout);
+    out.strip_space = prompt[0] == '\0';
     double t0 = now_s();
     int32_t n_gen = 0;
     st = localai_generate(ctx, prompt, &gp, &n_gen);
     double dt = now_s() - t0;
-    printf("\n");
+    if (out.count > 0 || (!out.ids && prompt[0] != '\0')) printf("\n");
     fflush(stdout);
     int rc = 0;
     if (st == LOCALAI_STATUS_CONTEXT_FULL)

@@ -1,7 +1,9 @@
 // make_refs.mjs - makes the committed llama.cpp references in refs/ (run by hand, not by CI).
 //
-// usage: node tests/llamacpp/make_refs.mjs GENERATOR [--only NAME,NAME] [--workdir DIR]
+// usage: node tests/llamacpp/make_refs.mjs GENERATOR|--shared-only [--only NAME,NAME] [--workdir DIR]
 //   GENERATOR  the project's random-weight model generator (build/tests/gen/...)
+// The real models of ../shared (SHARED below) are always done; set LOCALAI_SHARED_DIR
+// when ../shared is elsewhere.
 // For every architecture x weight type: generate the model, evaluate a fixed prompt with
 // llama.cpp (node-llama-cpp, CPU, F16 KV cache, its defaults) and with the exact float64
 // reference (exact_f64.mjs), and write refs/NAME.json with llama.cpp's logits at a few
@@ -25,6 +27,13 @@ const POSITIONS = [2, 7, 11];
 // measured 1.5-3.5% for quantized weights). Far more means the exact reference and
 // llama.cpp disagree about the model itself: stop rather than commit a loose tolerance.
 const MAX_LLAMA_EXACT = 0.08;
+
+// Real models in ../shared, compared at every position of a fixed prompt.
+const SHARED = [
+    { name: "shared-stories260k", file: "models/stories260K.gguf", tokens: [1, 403, 407, 261, 378, 432, 383, 286, 261, 376, 400, 428] },
+    // llama-2-tiny-random (32000 tokens) would be 2 MB here; shared/reference has its last
+    // position, and the generated F16 models cover its weight type.
+];
 
 // The generator's command line for one model; "{out}" stands for the output path.
 export function genArgs(arch, type, seed) {
@@ -52,10 +61,10 @@ function promptTokens(nVocab, seed) {
 async function main() {
     const args = process.argv.slice(2);
     if (args.length < 1) {
-        console.error("usage: node make_refs.mjs GENERATOR [--only NAME,NAME] [--workdir DIR]");
+        console.error("usage: node make_refs.mjs GENERATOR|--shared-only [--only NAME,NAME] [--workdir DIR]");
         process.exit(2);
     }
-    const gen = path.resolve(args[0]);
+    const gen = args[0] === "--shared-only" ? null : path.resolve(args[0]);
     let only = null, work = fs.mkdtempSync(path.join(os.tmpdir(), "llamacpp-refs-"));
     for (let i = 1; i < args.length; i++) {
         if (args[i] === "--only") only = new Set(args[++i].split(","));
@@ -66,8 +75,15 @@ async function main() {
     fs.mkdirSync(refsDir, { recursive: true });
     const { llama } = await openLlama();
     const made = [];
+    const sharedDir = process.env.LOCALAI_SHARED_DIR ?? path.join(here, "..", "..", "..", "shared");
+    for (const m of SHARED) {
+        if (only && !only.has(m.name)) continue;
+        const file = path.join(sharedDir, m.file);
+        const positions = m.tokens.map((_, i) => i);
+        made.push(await makeRef(llama, m.name, file, m.tokens, positions, { shared_model: m.file }));
+    }
     let seed = 0;
-    for (const arch of ARCHS) {
+    for (const arch of gen ? ARCHS : []) {
         for (const type of TYPES) {
             seed++;
             const name = `${arch}-${type.toLowerCase()}`;
@@ -75,32 +91,36 @@ async function main() {
             const gargs = genArgs(arch, type, seed);
             const out = path.join(work, name + ".gguf");
             execFileSync(gen, gargs.map((a) => (a === "{out}" ? out : a)), { stdio: "inherit" });
-            const bytes = fs.readFileSync(out);
-            const probe = exactLogits(out, [0], [0]);
-            const nVocab = probe[0].length;
+            const nVocab = exactLogits(out, [0], [0])[0].length;
             const tokens = promptTokens(nVocab, seed);
-            const { n_vocab, rows, n_ctx } = await referenceLogits(llama, out, tokens, POSITIONS);
-            if (n_vocab !== nVocab) throw new Error(`${name}: llama.cpp n_vocab ${n_vocab}, file ${nVocab}`);
-            const exact = exactLogits(out, tokens, POSITIONS, n_ctx).map((a) => Array.from(a));
-            const e = nrmse(rows, exact);
-            if (!(e <= MAX_LLAMA_EXACT))
-                throw new Error(`${name}: llama.cpp is ${e} (nrmse) from the exact reference: investigate`);
-            const tol = Math.max(1e-3, 2 * e);
-            const ref = {
-                name, arch, type, gen_args: gargs, model_bytes: bytes.length, model_fnv1a64: fnv1a64(bytes),
-                llama_cpp: "node-llama-cpp " + (await llamaVersion()), n_ctx, tokens, positions: POSITIONS, n_vocab,
-                nrmse_llama_exact: Number(e.toPrecision(4)), tol: Number(tol.toPrecision(4)),
-                logits: rows.map((r) => r.map((v) => Number(v.toPrecision(7)))),
-            };
-            fs.writeFileSync(path.join(refsDir, name + ".json"), JSON.stringify(ref) + "\n");
-            made.push(name);
-            console.log(`${name.padEnd(16)} llama.cpp vs exact f64: nrmse ${e.toExponential(3)}  tol ${tol.toExponential(3)}`);
+            made.push(await makeRef(llama, name, out, tokens, POSITIONS, { arch, type, gen_args: gargs }));
         }
     }
     const index = path.join(refsDir, "index.txt");
     const all = new Set(fs.existsSync(index) ? fs.readFileSync(index, "utf8").split("\n").filter(Boolean) : []);
     for (const n of made) all.add(n);
     fs.writeFileSync(index, [...all].sort().join("\n") + "\n");
+}
+
+// Evaluates one model both ways and writes refs/NAME.json; returns NAME.
+async function makeRef(llama, name, file, tokens, positions, fields) {
+    const bytes = fs.readFileSync(file);
+    const { n_vocab, rows, n_ctx } = await referenceLogits(llama, file, tokens, positions);
+    const exact = exactLogits(file, tokens, positions, n_ctx).map((a) => Array.from(a));
+    if (exact[0].length !== n_vocab) throw new Error(`${name}: llama.cpp n_vocab ${n_vocab}, file ${exact[0].length}`);
+    const e = nrmse(rows, exact);
+    if (!(e <= MAX_LLAMA_EXACT))
+        throw new Error(`${name}: llama.cpp is ${e} (nrmse) from the exact reference: investigate`);
+    const tol = Math.max(1e-3, 2 * e);
+    const ref = {
+        name, ...fields, model_bytes: bytes.length, model_fnv1a64: fnv1a64(bytes),
+        llama_cpp: "node-llama-cpp " + (await llamaVersion()) + ", CPU, F16 KV cache", n_ctx, tokens,
+        positions, n_vocab, nrmse_llama_exact: Number(e.toPrecision(4)), tol: Number(tol.toPrecision(4)),
+        logits: rows.map((r) => r.map((v) => Number(v.toPrecision(7)))),
+    };
+    fs.writeFileSync(path.join(here, "refs", name + ".json"), JSON.stringify(ref) + "\n");
+    console.log(`${name.padEnd(26)} llama.cpp vs exact f64: nrmse ${e.toExponential(3)}  tol ${tol.toExponential(3)}`);
+    return name;
 }
 
 async function llamaVersion() {

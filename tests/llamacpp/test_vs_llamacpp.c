@@ -1,7 +1,8 @@
 /* test_vs_llamacpp.c - our logits against llama.cpp's on a random-weight model.
  *
  * usage: test_vs_llamacpp REF.json GENERATOR WORKDIR
- * REF.json (made by make_refs.mjs) names the generator arguments of its model, the
+ * REF.json (made by make_refs.mjs) names the generator arguments of its model (or a
+ * model file in ../shared, "shared_model"), the
  * model's size and FNV-1a hash, the prompt tokens, the compared positions, llama.cpp's
  * logits there and the tolerance. The model is regenerated into WORKDIR, checked
  * against the hash (so a stale reference is reported as such, not as a wrong answer),
@@ -111,8 +112,18 @@ int main(int argc, char **argv) {
     }
     const char *nm = name->string;
     char model_path[4096];
-    snprintf(model_path, sizeof model_path, "%s/%s.gguf", argv[3], nm);
-    if (!run_generator(argv[2], json_get(ref, "gen_args"), model_path)) {
+    const json_value *shared_model = json_get(ref, "shared_model");
+    if (shared_model && shared_model->kind == JSON_STRING) {
+        /* a real model from ../shared instead of a generated one */
+        const char *dir = getenv("LOCALAI_SHARED_DIR");
+#ifdef LOCALAI_SHARED_DIR_DEFAULT
+        if (dir == NULL) dir = LOCALAI_SHARED_DIR_DEFAULT;
+#endif
+        snprintf(model_path, sizeof model_path, "%s/%s", dir ? dir : "../shared", shared_model->string);
+    } else {
+        snprintf(model_path, sizeof model_path, "%s/%s.gguf", argv[3], nm);
+    }
+    if (!shared_model && !run_generator(argv[2], json_get(ref, "gen_args"), model_path)) {
         fprintf(stderr, "%s: the generator failed to make %s\n", nm, model_path);
         json_free(ref);
         return 1;

@@ -1,8 +1,85 @@
-/* cmd_detokenize.c - `localai detokenize`. */
+/* cmd_detokenize.c - `localai detokenize`: print the text of token ids. */
 #include "cli.h"
 
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(void) {
+    fprintf(stderr,
+            "usage: localai detokenize -m MODEL [--render-special] [--remove-special] ID...\n"
+            "  prints the text the ids stand for (ids may also be one quoted list)\n");
+}
+
 int cli_cmd_detokenize(int argc, char **argv) {
-    (void)argc; (void)argv;
-    fprintf(stderr, "localai detokenize: not available in this build yet\n");
-    return 1;
+    const char *model_path = NULL;
+    uint32_t flags = 0;
+    localai_token *ids = (localai_token *)malloc(sizeof(localai_token) * (size_t)(argc + 1));
+    size_t n = 0;
+    if (ids == NULL) return 1;
+    for (int i = 1; i < argc; i++) {
+        if ((strcmp(argv[i], "-m") == 0 || strcmp(argv[i], "--model") == 0) && i + 1 < argc) {
+            model_path = argv[++i];
+        } else if (strcmp(argv[i], "--render-special") == 0) {
+            flags |= LOCALAI_DETOKENIZE_RENDER_SPECIAL;
+        } else if (strcmp(argv[i], "--remove-special") == 0) {
+            flags |= LOCALAI_DETOKENIZE_REMOVE_SPECIAL;
+        } else {
+            /* one or more ids separated by spaces or commas */
+            const char *s = argv[i];
+            while (*s) {
+                while (*s == ' ' || *s == ',') s++;
+                if (!*s) break;
+                char *end;
+                errno = 0;
+                long v = strtol(s, &end, 10);
+                if (end == s || errno || v < INT32_MIN || v > INT32_MAX) {
+                    usage();
+                    free(ids);
+                    return 2;
+                }
+                localai_token *grown = (localai_token *)realloc(ids, sizeof *ids * (n + 1));
+                if (grown == NULL) {
+                    free(ids);
+                    return 1;
+                }
+                ids = grown;
+                ids[n++] = (localai_token)v;
+                s = end;
+            }
+        }
+    }
+    if (model_path == NULL) {
+        usage();
+        free(ids);
+        return 2;
+    }
+    localai_model_params p;
+    localai_model_params_init(&p);
+    p.vocab_only = 1;
+    p.backend = LOCALAI_BACKEND_CPU;
+    p.log = cli_log_stderr;
+    localai_model *model = NULL;
+    localai_status st = localai_model_open(model_path, &p, &model);
+    if (st != LOCALAI_STATUS_OK) {
+        free(ids);
+        return cli_fail(model_path, st);
+    }
+    size_t len = 0;
+    st = localai_detokenize(model, ids, n, flags, NULL, 0, &len);
+    int rc = 0;
+    if (st == LOCALAI_STATUS_OK || st == LOCALAI_STATUS_BUFFER_TOO_SMALL) {
+        char *text = (char *)malloc(len + 1);
+        st = text ? localai_detokenize(model, ids, n, flags, text, len + 1, &len)
+                  : LOCALAI_STATUS_OUT_OF_MEMORY;
+        if (st == LOCALAI_STATUS_OK) {
+            fwrite(text, 1, len, stdout);
+            printf("\n");
+        }
+        free(text);
+    }
+    if (st != LOCALAI_STATUS_OK) rc = cli_fail("detokenize", st);
+    free(ids);
+    localai_model_close(model);
+    return rc;
 }

@@ -27,11 +27,26 @@ static char *read_file(const char *path, size_t *len) {
     return buf;
 }
 
-static int run_vectors(const char *model_rel, const char *inp_rel, const char *out_rel) {
+/* The first occurrence of needle in hay[0..hn), or NULL (texts may hold NUL bytes). */
+static char *find_sep(char *hay, size_t hn, const char *needle) {
+    size_t n = strlen(needle);
+    for (size_t i = 0; i + n <= hn; i++)
+        if (hay[i] == needle[0] && memcmp(hay + i, needle, n) == 0) return hay + i;
+    return NULL;
+}
+
+/* Paths starting with '/' or '.' are used as they are, others are in ../shared. */
+static void resolve(char *dst, size_t cap, const char *rel) {
+    if (rel[0] == '/' || rel[0] == '.') snprintf(dst, cap, "%s", rel);
+    else snprintf(dst, cap, "%s", test_shared_path(rel));
+}
+
+static int run_vectors(const char *model_rel, const char *inp_rel, const char *out_rel,
+                       uint32_t flags) {
     char model_path[4096], inp_path[4096], out_path[4096];
-    snprintf(model_path, sizeof model_path, "%s", test_shared_path(model_rel));
-    snprintf(inp_path, sizeof inp_path, "%s", test_shared_path(inp_rel));
-    snprintf(out_path, sizeof out_path, "%s", test_shared_path(out_rel));
+    resolve(model_path, sizeof model_path, model_rel);
+    resolve(inp_path, sizeof inp_path, inp_rel);
+    resolve(out_path, sizeof out_path, out_rel);
     localai_model_params p;
     localai_model_params_init(&p);
     p.vocab_only = 1;
@@ -48,13 +63,13 @@ static int run_vectors(const char *model_rel, const char *inp_rel, const char *o
         static const char sep[] = "\n__ggml_vocab_test__\n";
         char *ip = inp, *op = out;
         for (;;) {
-            char *hit = strstr(ip, sep);
+            char *hit = find_sep(ip, inp_len - (size_t)(ip - inp), sep);
             char *nl = strchr(op, '\n');
             if (hit == NULL || nl == NULL) break;
             size_t tlen = (size_t)(hit - ip);
-            localai_token toks[1024];
+            localai_token toks[4096];
             size_t n = 0;
-            localai_status st = localai_tokenize(m, ip, tlen, 0, toks, 1024, &n);
+            localai_status st = localai_tokenize(m, ip, tlen, flags, toks, 4096, &n);
             CHECK_STATUS(st, LOCALAI_STATUS_OK);
             /* compare with the expected line */
             int ok = st == LOCALAI_STATUS_OK;
@@ -73,7 +88,7 @@ static int run_vectors(const char *model_rel, const char *inp_rel, const char *o
                 failed++;
                 fprintf(stderr, "%s case %d: text '%.*s'\n  want:%.*s\n  got: ", model_rel, cases,
                         (int)tlen, ip, (int)(nl - op), op);
-                for (size_t i = 0; i < n && i < 1024; i++) fprintf(stderr, " %d", (int)toks[i]);
+                for (size_t i = 0; i < n && i < 4096; i++) fprintf(stderr, " %d", (int)toks[i]);
                 fprintf(stderr, "\n");
             }
             CHECK(ok);
@@ -81,7 +96,7 @@ static int run_vectors(const char *model_rel, const char *inp_rel, const char *o
             op = nl + 1;
         }
     }
-    printf("%s: %d cases, %d failed\n", model_rel, cases, failed);
+    printf("%s %s: %d cases, %d failed\n", model_rel, out_rel, cases, failed);
     CHECK(cases >= 40);
     free(inp);
     free(out);
@@ -89,7 +104,11 @@ static int run_vectors(const char *model_rel, const char *inp_rel, const char *o
     return cases;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    if (argc >= 4) { /* MODEL INP OUT [special]: one file of vectors */
+        run_vectors(argv[1], argv[2], argv[3], argc > 4 ? LOCALAI_TOKENIZE_PARSE_SPECIAL : 0);
+        return test_finish("test_vectors");
+    }
     static const char *const vocabs[] = {"llama-spm", "phi-3", "gpt-2", "falcon", "starcoder",
                                          "deepseek-coder"};
     for (size_t i = 0; i < sizeof vocabs / sizeof vocabs[0]; i++) {
@@ -97,9 +116,9 @@ int main(void) {
         snprintf(m, sizeof m, "vocab/ggml-vocab-%s.gguf", vocabs[i]);
         snprintf(in, sizeof in, "vocab/ggml-vocab-%s.gguf.inp", vocabs[i]);
         snprintf(out, sizeof out, "vocab/ggml-vocab-%s.gguf.out", vocabs[i]);
-        run_vectors(m, in, out);
+        run_vectors(m, in, out, 0);
     }
     run_vectors("models/llama-2-tiny-random-UNTRAINED.gguf", "models/tokenizer-tests/llama-spm.inp",
-                "models/tokenizer-tests/llama-spm.out");
+                "models/tokenizer-tests/llama-spm.out", 0);
     return test_finish("test_vectors");
 }

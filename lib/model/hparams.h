@@ -38,7 +38,7 @@ typedef struct lai_hparams {
     /* rope */
     uint32_t n_rot;           /* rope.dimension_count, default head_dim_k */
     float rope_freq_base;     /* default 10000 */
-    float rope_freq_scale;    /* 1 / rope.scaling.factor for linear/yarn, else 1 */
+    float rope_freq_scale;    /* 1 / rope.scaling.factor (when set) unless the type is none */
     lai_rope_scaling rope_scaling;
     float rope_scaling_factor;
     uint32_t rope_orig_ctx;   /* rope.scaling.original_context_length */
@@ -56,11 +56,19 @@ typedef struct lai_hparams {
     /* embeddings */
     int tied_embeddings;      /* no output.weight: the output projection is token_embd */
     float embd_scale;         /* gemma: sqrt(n_embd), else 1 */
+    /* appended fields (keep the ones above in place) */
+    float rope_freq_scale_swa;  /* scale on sliding-window layers (gemma3: 1), else = rope_freq_scale */
+    float yarn_attn_factor;     /* rope.scaling.yarn_attn_factor, default 1 */
+    float yarn_log_mul;         /* rope.scaling.yarn_log_multiplier, default 0 */
+    int rope_finetuned;         /* rope.scaling.finetuned */
+    uint32_t swa_pattern;       /* 0: no sliding window; n: layers il % n < n-1 slide (gemma2: 2, gemma3: 6) */
 } lai_hparams;
 
 /* Reads general.architecture and <arch>.* keys; fails with UNSUPPORTED for an unknown
  * architecture, BAD_FORMAT (naming the key) for missing or out-of-range values. */
 localai_status lai_hparams_load(const lai_gguf *gguf, lai_hparams *hp);
 const char *lai_arch_name(lai_arch arch);
+/* Finds the architecture called name[0..len); returns 0 when it is not one we run. */
+int lai_arch_lookup(const char *name, size_t len, lai_arch *out);
 
 #endif /* LAI_HPARAMS_H */

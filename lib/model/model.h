@@ -19,6 +19,14 @@ struct localai_model {
     lai_hparams hp;
     lai_model_weights weights;   /* empty when opened vocab_only */
     int vocab_only;
+    /* appended fields */
+    uint8_t *file_buffer;        /* the whole file when opened without mmap (host allocator) */
+    uint64_t file_buffer_size;
+    size_t n_chat_templates;     /* tokenizer.chat_template and tokenizer.chat_template.NAME */
+    char **chat_template_names;  /* "" for the default template */
+    char **chat_templates;       /* NUL-terminated copies */
+    uint64_t n_params;           /* sum of tensor elements in the file */
+    uint64_t size_bytes;         /* sum of tensor bytes in the file */
 };
 
 #endif /* LAI_MODEL_H */

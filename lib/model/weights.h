@@ -18,6 +18,8 @@ typedef struct lai_layer_weights {
     const lai_gguf_tensor *ffn_gate, *ffn_up;         /* phi3: ffn_up is [n_embd, 2*n_ff], no gate */
     const lai_gguf_tensor *ffn_down;
     const lai_gguf_tensor *ffn_post_norm;             /* gemma2/3 */
+    /* appended fields */
+    const lai_gguf_tensor *attn_output_bias;          /* optional (some llama variants) */
 } lai_layer_weights;
 
 typedef struct lai_model_weights {

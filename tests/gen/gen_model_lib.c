@@ -1,0 +1,291 @@
+/* gen_model_lib.c - the random-weight model builder: metadata as converters write it, tensors by llama.cpp name. */
+#include "gen_model.h"
+
+#include "quant/quant.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+void gen_options_init(gen_options *o) {
+    memset(o, 0, sizeof *o);
+    o->arch = LAI_ARCH_LLAMA;
+    o->weight_type = LAI_TYPE_F32;
+    o->seed = 1;
+    o->n_embd = 64;
+    o->n_layer = 2;
+    o->n_head = 4;
+    o->n_head_kv = 2;
+    o->n_ff = 96;
+    o->n_ctx = 256;
+}
+
+int32_t gen_ftype_for_type(uint32_t type) {
+    switch (type) {
+    case LAI_TYPE_F32: return 0;
+    case LAI_TYPE_F16: return 1;
+    case LAI_TYPE_Q4_0: return 2;
+    case LAI_TYPE_Q4_1: return 3;
+    case LAI_TYPE_Q8_0: return 7;
+    case LAI_TYPE_Q5_0: return 8;
+    case LAI_TYPE_Q5_1: return 9;
+    case LAI_TYPE_Q2_K: return 10;
+    case LAI_TYPE_Q3_K: return 12;
+    case LAI_TYPE_Q4_K: return 15;
+    case LAI_TYPE_Q5_K: return 17;
+    case LAI_TYPE_Q6_K: return 18;
+    case LAI_TYPE_IQ4_NL: return 25;
+    case LAI_TYPE_IQ4_XS: return 30;
+    case LAI_TYPE_BF16: return 32;
+    default: return -1;
+    }
+}
+
+/* splitmix64: a small, well-mixed generator, so one seed gives the same file everywhere. */
+static uint64_t next_u64(uint64_t *s) {
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static float next_uniform(uint64_t *s) { /* [-1, 1) */
+    return (float)((double)(next_u64(s) >> 11) * (1.0 / 9007199254740992.0)) * 2.0f - 1.0f;
+}
+
+typedef struct gen_ctx {
+    const gen_options *o;
+    lai_gguf_writer *w;
+    uint64_t rng;
+} gen_ctx;
+
+/* Adds one tensor with random values: vectors near 1 (norm-like) or small (biases),
+ * matrices scaled by 1/sqrt(fan-in) so activations stay in range. */
+static localai_status add_tensor(gen_ctx *c, const char *name, uint32_t n_dims, uint64_t ne0,
+                                 uint64_t ne1, int is_norm) {
+    const gen_options *o = c->o;
+    if (o->skip_tensor != NULL && strcmp(name, o->skip_tensor) == 0) return LOCALAI_STATUS_OK;
+    if (o->reshape_tensor != NULL && strcmp(name, o->reshape_tensor) == 0) ne0 = o->reshape_ne0;
+    uint32_t type = n_dims == 1 ? LAI_TYPE_F32 : o->weight_type;
+    if (o->f16_tensor != NULL && strcmp(name, o->f16_tensor) == 0) type = LAI_TYPE_F16;
+    uint64_t n = ne0 * (n_dims == 2 ? ne1 : 1);
+    float *f = malloc((size_t)n * sizeof(float));
+    if (f == NULL) return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "gen: out of memory");
+    float scale = 1.0f / sqrtf((float)ne0);
+    for (uint64_t i = 0; i < n; i++) {
+        float u = next_uniform(&c->rng);
+        f[i] = n_dims == 1 ? (is_norm ? 1.0f + 0.1f * u : 0.05f * u) : u * scale;
+    }
+    const lai_type_traits *tr = lai_type_get(type);
+    uint64_t row_bytes = 0;
+    localai_status st = lai_type_row_bytes(type, ne0, &row_bytes);
+    if (st != LOCALAI_STATUS_OK || tr == NULL) {
+        free(f);
+        if (st == LOCALAI_STATUS_OK) st = lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "gen: bad type");
+        lai_error_prefix(name);
+        return st;
+    }
+    uint64_t rows = n / ne0;
+    uint64_t n_bytes = row_bytes * rows;
+    uint8_t *data = malloc((size_t)n_bytes);
+    if (data == NULL) {
+        free(f);
+        return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "gen: out of memory");
+    }
+    if (type == LAI_TYPE_F32) {
+        memcpy(data, f, (size_t)n_bytes);
+    } else if (tr->from_float != NULL) {
+        for (uint64_t r = 0; r < rows; r++)
+            tr->from_float(f + r * ne0, data + r * row_bytes, (int64_t)ne0);
+    } else {
+        free(f);
+        free(data);
+        return lai_fail(LOCALAI_STATUS_UNSUPPORTED, "gen: type %s has no quantizer in this build",
+                        tr->name);
+    }
+    free(f);
+    uint64_t ne[2] = {ne0, ne1};
+    st = lai_gguf_writer_add_tensor(c->w, name, type, n_dims, ne, data, n_bytes, 1);
+    free(data);
+    return st;
+}
+
+static localai_status add_layer_tensor(gen_ctx *c, uint32_t il, const char *suffix,
+                                       uint32_t n_dims, uint64_t ne0, uint64_t ne1, int is_norm) {
+    char name[128];
+    snprintf(name, sizeof name, "blk.%u.%s", il, suffix);
+    return add_tensor(c, name, n_dims, ne0, ne1, is_norm);
+}
+
+/* The tensor list of each architecture, written out from llama.cpp's names and shapes
+ * (independently of lib/model's tables, so binding a generated file checks them). */
+static localai_status add_tensors(gen_ctx *c, uint64_t n_vocab) {
+    const gen_options *o = c->o;
+    const lai_arch a = o->arch;
+    const uint64_t E = o->n_embd, F = o->n_ff;
+    const uint64_t hd = o->head_dim ? o->head_dim : o->n_embd / o->n_head;
+    const uint64_t rot = o->n_rot ? o->n_rot : hd;
+    const uint64_t Q = hd * o->n_head, K = hd * o->n_head_kv;
+    localai_status st;
+#define TRY(x) do { if ((st = (x)) != LOCALAI_STATUS_OK) return st; } while (0)
+    TRY(add_tensor(c, "token_embd.weight", 2, E, n_vocab, 0));
+    TRY(add_tensor(c, "output_norm.weight", 1, E, 1, 1));
+    if (!o->tied) TRY(add_tensor(c, "output.weight", 2, E, n_vocab, 0));
+    if (o->rope_freqs && a == LAI_ARCH_LLAMA) TRY(add_tensor(c, "rope_freqs.weight", 1, rot / 2, 1, 1));
+    if (o->rope_freqs && a == LAI_ARCH_PHI3) {
+        TRY(add_tensor(c, "rope_factors_long.weight", 1, rot / 2, 1, 1));
+        TRY(add_tensor(c, "rope_factors_short.weight", 1, rot / 2, 1, 1));
+    }
+    for (uint32_t il = 0; il < o->n_layer; il++) {
+        TRY(add_layer_tensor(c, il, "attn_norm.weight", 1, E, 1, 1));
+        if (a == LAI_ARCH_PHI3 && !o->phi3_separate_qkv) {
+            TRY(add_layer_tensor(c, il, "attn_qkv.weight", 2, E, Q + 2 * K, 0));
+        } else {
+            TRY(add_layer_tensor(c, il, "attn_q.weight", 2, E, Q, 0));
+            TRY(add_layer_tensor(c, il, "attn_k.weight", 2, E, K, 0));
+            TRY(add_layer_tensor(c, il, "attn_v.weight", 2, E, K, 0));
+        }
+        if (a == LAI_ARCH_QWEN2) {
+            TRY(add_layer_tensor(c, il, "attn_q.bias", 1, Q, 1, 0));
+            TRY(add_layer_tensor(c, il, "attn_k.bias", 1, K, 1, 0));
+            TRY(add_layer_tensor(c, il, "attn_v.bias", 1, K, 1, 0));
+        }
+        if (a == LAI_ARCH_QWEN3 || a == LAI_ARCH_GEMMA3) {
+            TRY(add_layer_tensor(c, il, "attn_q_norm.weight", 1, hd, 1, 1));
+            TRY(add_layer_tensor(c, il, "attn_k_norm.weight", 1, hd, 1, 1));
+        }
+        TRY(add_layer_tensor(c, il, "attn_output.weight", 2, Q, E, 0));
+        if (a == LAI_ARCH_GEMMA2 || a == LAI_ARCH_GEMMA3)
+            TRY(add_layer_tensor(c, il, "post_attention_norm.weight", 1, E, 1, 1));
+        TRY(add_layer_tensor(c, il, "ffn_norm.weight", 1, E, 1, 1));
+        if (a == LAI_ARCH_PHI3) {
+            TRY(add_layer_tensor(c, il, "ffn_up.weight", 2, E, 2 * F, 0));
+        } else {
+            TRY(add_layer_tensor(c, il, "ffn_gate.weight", 2, E, F, 0));
+            TRY(add_layer_tensor(c, il, "ffn_up.weight", 2, E, F, 0));
+        }
+        TRY(add_layer_tensor(c, il, "ffn_down.weight", 2, F, E, 0));
+        if (a == LAI_ARCH_GEMMA2 || a == LAI_ARCH_GEMMA3)
+            TRY(add_layer_tensor(c, il, "post_ffw_norm.weight", 1, E, 1, 1));
+    }
+    if (o->extra_tensor != NULL) TRY(add_tensor(c, o->extra_tensor, 1, E, 1, 1));
+#undef TRY
+    return LOCALAI_STATUS_OK;
+}
+
+/* A stand-in vocabulary: <unk>, <s>, </s> and the 256 byte tokens (SentencePiece style). */
+static localai_status add_byte_vocab(lai_gguf_writer *w, uint64_t *n_vocab) {
+    enum { N = 259 };
+    static char names[N][8];
+    lai_str toks[N];
+    float scores[N];
+    int32_t types[N];
+    const char *special[3] = {"<unk>", "<s>", "</s>"};
+    for (int i = 0; i < N; i++) {
+        if (i < 3) snprintf(names[i], sizeof names[i], "%s", special[i]);
+        else snprintf(names[i], sizeof names[i], "<0x%02X>", i - 3);
+        toks[i].ptr = names[i];
+        toks[i].len = strlen(names[i]);
+        scores[i] = 0.0f;
+        types[i] = i == 0 ? 2 : i < 3 ? 3 : 6;
+    }
+    localai_status st;
+    if ((st = lai_gguf_writer_set_str(w, "tokenizer.ggml.model", "llama")) ||
+        (st = lai_gguf_writer_set_str_array(w, "tokenizer.ggml.tokens", toks, N)) ||
+        (st = lai_gguf_writer_set_array(w, "tokenizer.ggml.scores", LAI_GGUF_FLOAT32, scores, N)) ||
+        (st = lai_gguf_writer_set_array(w, "tokenizer.ggml.token_type", LAI_GGUF_INT32, types, N)) ||
+        (st = lai_gguf_writer_set_u32(w, "tokenizer.ggml.bos_token_id", 1)) ||
+        (st = lai_gguf_writer_set_u32(w, "tokenizer.ggml.eos_token_id", 2)) ||
+        (st = lai_gguf_writer_set_u32(w, "tokenizer.ggml.unknown_token_id", 0)))
+        return st;
+    *n_vocab = N;
+    return LOCALAI_STATUS_OK;
+}
+
+/* Copies every tokenizer.* entry of a vocabulary file. */
+static localai_status add_file_vocab(lai_gguf_writer *w, const char *path, uint64_t *n_vocab) {
+    lai_gguf *v = NULL;
+    localai_status st = lai_gguf_open(path, 1, &v);
+    if (st != LOCALAI_STATUS_OK) return st;
+    const lai_gguf_kv *tokens = lai_gguf_find(v, "tokenizer.ggml.tokens");
+    if (tokens == NULL || tokens->type != LAI_GGUF_ARRAY) {
+        lai_gguf_close(v);
+        return lai_fail(LOCALAI_STATUS_BAD_FORMAT, "%s: no tokenizer.ggml.tokens", path);
+    }
+    *n_vocab = tokens->array_len;
+    for (uint64_t i = 0; i < v->n_kv && st == LOCALAI_STATUS_OK; i++)
+        if (strncmp(v->kv[i].key, "tokenizer.", 10) == 0) st = lai_gguf_writer_copy_kv(w, &v->kv[i]);
+    lai_gguf_close(v);
+    return st;
+}
+
+static localai_status add_metadata(gen_ctx *c) {
+    const gen_options *o = c->o;
+    lai_gguf_writer *w = c->w;
+    const char *arch = lai_arch_name(o->arch);
+    char key[128];
+    localai_status st;
+#define KEY(suffix) (snprintf(key, sizeof key, "%s.%s", arch, suffix), key)
+#define TRY(x) do { if ((st = (x)) != LOCALAI_STATUS_OK) return st; } while (0)
+    char name[64];
+    snprintf(name, sizeof name, "gen-%s", arch);
+    TRY(lai_gguf_writer_set_str(w, "general.architecture", arch));
+    TRY(lai_gguf_writer_set_str(w, "general.name", name));
+    int32_t ftype = gen_ftype_for_type(o->weight_type);
+    if (ftype >= 0) TRY(lai_gguf_writer_set_u32(w, "general.file_type", (uint32_t)ftype));
+    TRY(lai_gguf_writer_set_u32(w, "general.quantization_version", 2));
+    TRY(lai_gguf_writer_set_u32(w, KEY("context_length"), o->n_ctx));
+    TRY(lai_gguf_writer_set_u32(w, KEY("embedding_length"), o->n_embd));
+    TRY(lai_gguf_writer_set_u32(w, KEY("block_count"), o->n_layer));
+    TRY(lai_gguf_writer_set_u32(w, KEY("feed_forward_length"), o->n_ff));
+    TRY(lai_gguf_writer_set_u32(w, KEY("attention.head_count"), o->n_head));
+    TRY(lai_gguf_writer_set_u32(w, KEY("attention.head_count_kv"), o->n_head_kv));
+    TRY(lai_gguf_writer_set_f32(w, KEY("attention.layer_norm_rms_epsilon"),
+                                o->arch == LAI_ARCH_LLAMA ? 1e-5f : 1e-6f));
+    if (o->head_dim) {
+        TRY(lai_gguf_writer_set_u32(w, KEY("attention.key_length"), o->head_dim));
+        TRY(lai_gguf_writer_set_u32(w, KEY("attention.value_length"), o->head_dim));
+    }
+    uint32_t hd = o->head_dim ? o->head_dim : o->n_embd / o->n_head;
+    TRY(lai_gguf_writer_set_u32(w, KEY("rope.dimension_count"), o->n_rot ? o->n_rot : hd));
+    if (o->rope_freq_base > 0.0f) TRY(lai_gguf_writer_set_f32(w, KEY("rope.freq_base"), o->rope_freq_base));
+    if (o->n_swa) TRY(lai_gguf_writer_set_u32(w, KEY("attention.sliding_window"), o->n_swa));
+    if (o->arch == LAI_ARCH_GEMMA2) {
+        TRY(lai_gguf_writer_set_f32(w, KEY("attn_logit_softcapping"), 50.0f));
+        TRY(lai_gguf_writer_set_f32(w, KEY("final_logit_softcapping"), 30.0f));
+    }
+    if (o->arch == LAI_ARCH_PHI3)
+        TRY(lai_gguf_writer_set_u32(w, KEY("rope.scaling.original_context_length"), o->n_ctx));
+#undef KEY
+#undef TRY
+    return LOCALAI_STATUS_OK;
+}
+
+localai_status gen_model_build(const gen_options *o, lai_gguf_writer **out) {
+    if (o->n_head == 0 || o->n_head_kv == 0 || o->n_embd == 0 || o->n_layer == 0 || o->n_ff == 0)
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "gen: zero dimension");
+    lai_gguf_writer *w = NULL;
+    localai_status st = lai_gguf_writer_new(&w);
+    if (st != LOCALAI_STATUS_OK) return st;
+    gen_ctx c = {o, w, o->seed};
+    uint64_t n_vocab = 0;
+    st = add_metadata(&c);
+    if (st == LOCALAI_STATUS_OK)
+        st = o->vocab_path ? add_file_vocab(w, o->vocab_path, &n_vocab) : add_byte_vocab(w, &n_vocab);
+    if (st == LOCALAI_STATUS_OK) st = add_tensors(&c, n_vocab);
+    if (st != LOCALAI_STATUS_OK) {
+        lai_gguf_writer_free(w);
+        return st;
+    }
+    *out = w;
+    return LOCALAI_STATUS_OK;
+}
+
+localai_status gen_model_write(const gen_options *o, const char *path) {
+    lai_gguf_writer *w = NULL;
+    localai_status st = gen_model_build(o, &w);
+    if (st != LOCALAI_STATUS_OK) return st;
+    st = lai_gguf_writer_write_file(w, path);
+    lai_gguf_writer_free(w);
+    return st;
+}

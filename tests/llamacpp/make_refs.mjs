@@ -35,9 +35,25 @@ const SHARED = [
     // position, and the generated F16 models cover its weight type.
 ];
 
+// Shapes per architecture: every matrix row is a multiple of 256 (the K-quant block), and
+// together they cover GQA ratios 2, 4 and 1 (MHA), head_dim != n_embd / n_head (qwen3,
+// gemma), sliding windows shorter than the prompt (gemma2 every other layer, gemma3 five
+// layers in six, with a sixth, global layer on another rope base), tied embeddings.
+const SHAPES = {
+    llama: ["--embd", "256", "--ff", "512", "--heads", "4", "--kv-heads", "2"],
+    qwen2: ["--embd", "256", "--ff", "512", "--heads", "8", "--kv-heads", "2"],
+    qwen3: ["--embd", "256", "--ff", "512", "--heads", "4", "--kv-heads", "1", "--head-dim", "128"],
+    phi3: ["--embd", "256", "--ff", "512", "--heads", "4", "--kv-heads", "4"],
+    gemma2: ["--embd", "256", "--ff", "512", "--heads", "4", "--kv-heads", "2", "--head-dim", "128",
+        "--swa", "6", "--tied"],
+    gemma3: ["--embd", "256", "--ff", "512", "--heads", "4", "--kv-heads", "1", "--head-dim", "64",
+        "--layers", "6", "--swa", "4", "--rope-base", "1000000", "--tied"],
+};
+
 // The generator's command line for one model; "{out}" stands for the output path.
 export function genArgs(arch, type, seed) {
-    return ["--arch", arch, "--type", type, "--seed", String(seed), "{out}"];
+    return ["--arch", arch, "--type", type.toLowerCase().replace("_k", "_K"), "--seed", String(seed),
+        ...SHAPES[arch], "--out", "{out}"];
 }
 
 function fnv1a64(buf) {

@@ -77,7 +77,9 @@ const specials = [];
 for (const t of ["<s>", "</s>", "<unk>", "<|endoftext|>", "<|end|>", "<|user|>", "<|assistant|>",
     "<|system|>", "<|im_start|>", "<|im_end|>", "<|eot_id|>", "<fim_prefix>", "<fim_middle>",
     "<|fim_prefix|>", ">>ABSTRACT<<", ">>TITLE<<", "<｜begin▁of▁sentence｜>",
-    "<｜end▁of▁sentence｜>", "<｜fim▁hole｜>", "<pad>", "<|placeholder1|>"]) {
+    "<｜end▁of▁sentence｜>", "<｜fim▁hole｜>", "<pad>", "<|placeholder1|>", "<|begin_of_text|>",
+    "<|start_header_id|>", "<|end_header_id|>", "<start_of_turn>", "<end_of_turn>", "<bos>",
+    "<eos>", "<think>", "</think>", "<tool_call>", "<|file_sep|>"]) {
     const ids = model.tokenize(t, true);
     if (ids.length === 1) specials.push(t);
 }

@@ -19,7 +19,8 @@ static void usage(FILE *out) {
             "  --rope-base F     rope.freq_base\n"
             "  --tied            no output.weight\n"
             "  --rope-freqs      llama rope_freqs / phi3 rope_factors_long+short\n"
-            "  --separate-qkv    phi3 with attn_q/k/v instead of attn_qkv\n");
+            "  --separate-qkv    phi3 with attn_q/k/v instead of attn_qkv\n"
+            "  --endoftext       add <|endoftext|> to the byte vocabulary (llama.cpp needs it for phi3)\n");
 }
 
 static int parse_type(const char *name, uint32_t *out) {
@@ -68,6 +69,7 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--tied") == 0) { o.tied = 1; takes = 0; }
         else if (strcmp(a, "--rope-freqs") == 0) { o.rope_freqs = 1; takes = 0; }
         else if (strcmp(a, "--separate-qkv") == 0) { o.phi3_separate_qkv = 1; takes = 0; }
+        else if (strcmp(a, "--endoftext") == 0) { o.endoftext_token = 1; takes = 0; }
         else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) { usage(stdout); return 0; }
         else ok = 0;
         if (!ok) {

@@ -24,6 +24,9 @@ typedef struct gen_options {
     uint64_t reshape_ne0;
     const char *f16_tensor;      /* write this (1-D) tensor as f16 */
     const char *extra_tensor;    /* add a [n_embd] f32 tensor with this name */
+    /* For llama.cpp (tests/llamacpp): append <|endoftext|> to the byte vocabulary, which
+     * llama.cpp needs to load a phi3 model. */
+    int endoftext_token;
 } gen_options;
 
 /* Defaults: a tiny llama, f32, seed 1, no vocab file. */

@@ -1,5 +1,6 @@
 /* gen_model_lib.c - the random-weight model builder: metadata as converters write it, tensors by llama.cpp name. */
 #include "gen_model.h"
+#include "gen_iq4.h"
 
 #include "quant/quant.h"
 
@@ -94,9 +95,10 @@ static localai_status add_tensor(gen_ctx *c, const char *name, uint32_t n_dims, 
     }
     if (type == LAI_TYPE_F32) {
         memcpy(data, f, (size_t)n_bytes);
-    } else if (tr->from_float != NULL) {
+    } else if (tr->from_float != NULL || gen_fallback_quantizer(type) != NULL) {
+        lai_from_float_fn quantize = tr->from_float ? tr->from_float : gen_fallback_quantizer(type);
         for (uint64_t r = 0; r < rows; r++)
-            tr->from_float(f + r * ne0, data + r * row_bytes, (int64_t)ne0);
+            quantize(f + r * ne0, data + r * row_bytes, (int64_t)ne0);
     } else {
         free(f);
         free(data);
@@ -174,20 +176,24 @@ static localai_status add_tensors(gen_ctx *c, uint64_t n_vocab) {
 }
 
 /* A stand-in vocabulary: <unk>, <s>, </s> and the 256 byte tokens (SentencePiece style). */
-static localai_status add_byte_vocab(lai_gguf_writer *w, uint64_t *n_vocab) {
-    enum { N = 259 };
-    static char names[N][8];
-    lai_str toks[N];
-    float scores[N];
-    int32_t types[N];
+static localai_status add_byte_vocab(lai_gguf_writer *w, int endoftext, uint64_t *n_vocab) {
+    enum { N_MAX = 260 };
+    /* endoftext: a 260th token, <|endoftext|>, without which llama.cpp refuses to load a
+     * phi3 vocabulary (see gen_options.endoftext_token) */
+    const int N = endoftext ? 260 : 259;
+    static char names[N_MAX][16];
+    lai_str toks[N_MAX];
+    float scores[N_MAX];
+    int32_t types[N_MAX];
     const char *special[3] = {"<unk>", "<s>", "</s>"};
     for (int i = 0; i < N; i++) {
         if (i < 3) snprintf(names[i], sizeof names[i], "%s", special[i]);
+        else if (i == 259) snprintf(names[i], sizeof names[i], "<|endoftext|>");
         else snprintf(names[i], sizeof names[i], "<0x%02X>", i - 3);
         toks[i].ptr = names[i];
         toks[i].len = strlen(names[i]);
         scores[i] = 0.0f;
-        types[i] = i == 0 ? 2 : i < 3 ? 3 : 6;
+        types[i] = i == 0 ? 2 : i < 3 || i == 259 ? 3 : 6;
     }
     localai_status st;
     if ((st = lai_gguf_writer_set_str(w, "tokenizer.ggml.model", "llama")) ||
@@ -271,7 +277,7 @@ localai_status gen_model_build(const gen_options *o, lai_gguf_writer **out) {
     uint64_t n_vocab = 0;
     st = add_metadata(&c);
     if (st == LOCALAI_STATUS_OK)
-        st = o->vocab_path ? add_file_vocab(w, o->vocab_path, &n_vocab) : add_byte_vocab(w, &n_vocab);
+        st = o->vocab_path ? add_file_vocab(w, o->vocab_path, &n_vocab) : add_byte_vocab(w, o->endoftext_token, &n_vocab);
     if (st == LOCALAI_STATUS_OK) st = add_tensors(&c, n_vocab);
     if (st != LOCALAI_STATUS_OK) {
         lai_gguf_writer_free(w);

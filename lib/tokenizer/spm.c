@@ -70,47 +70,36 @@ static void try_bigram(spm_session *s, int32_t left, int32_t right) {
     push(s, g);
 }
 
-localai_status lai_spm_tokenize(const lai_vocab *v, const char *text, size_t len,
-                                lai_tok_out *out) {
-    if (len == 0) return LOCALAI_STATUS_OK;
-    if (len > UINT32_MAX / 2)
-        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "tokenize: text of %zu bytes is too long", len);
-    size_t bytes;
-    if (lai_mul_overflow_size(len, sizeof(spm_sym) + 3 * sizeof(spm_bigram), &bytes))
-        return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "tokenize: %zu bytes", len);
-    spm_session s = {v, text, NULL, NULL, 0};
-    s.sym = (spm_sym *)lai_malloc(len * sizeof(spm_sym));
-    s.heap = (spm_bigram *)lai_malloc(3 * len * sizeof(spm_bigram));
-    if (s.sym == NULL || s.heap == NULL) {
-        lai_free(s.sym);
-        lai_free(s.heap);
-        return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "tokenize: %zu bytes", len);
-    }
+/* Merges the symbols of text[0..len) and writes the tokens (one independent segment). */
+static void merge_segment(spm_session *s, const char *text, size_t len, lai_tok_out *out) {
+    const lai_vocab *v = s->v;
+    s->text = text;
+    s->n_heap = 0;
     int32_t n = 0;
     for (size_t off = 0; off < len;) {
         size_t cl = lai_utf8_lead_len((uint8_t)text[off]);
         if (cl > len - off) cl = len - off;
-        s.sym[n].start = (uint32_t)off;
-        s.sym[n].len = (uint32_t)cl;
-        s.sym[n].prev = n - 1;
+        s->sym[n].start = (uint32_t)off;
+        s->sym[n].len = (uint32_t)cl;
+        s->sym[n].prev = n - 1;
         off += cl;
-        s.sym[n].next = off == len ? -1 : n + 1;
+        s->sym[n].next = off == len ? -1 : n + 1;
         n++;
     }
-    for (int32_t i = 1; i < n; i++) try_bigram(&s, i - 1, i);
-    while (s.n_heap > 0) {
-        spm_bigram g = pop(&s);
-        spm_sym *l = &s.sym[g.left], *r = &s.sym[g.right];
+    for (int32_t i = 1; i < n; i++) try_bigram(s, i - 1, i);
+    while (s->n_heap > 0) {
+        spm_bigram g = pop(s);
+        spm_sym *l = &s->sym[g.left], *r = &s->sym[g.right];
         if (l->len == 0 || r->len == 0 || l->len + r->len != g.size) continue;
         l->len += r->len;
         r->len = 0;
         l->next = r->next;
-        if (r->next >= 0) s.sym[r->next].prev = g.left;
-        try_bigram(&s, l->prev, g.left);
-        try_bigram(&s, g.left, l->next);
+        if (r->next >= 0) s->sym[r->next].prev = g.left;
+        try_bigram(s, l->prev, g.left);
+        try_bigram(s, g.left, l->next);
     }
-    for (int32_t i = 0; i != -1; i = s.sym[i].next) {
-        const spm_sym *y = &s.sym[i];
+    for (int32_t i = 0; i != -1; i = s->sym[i].next) {
+        const spm_sym *y = &s->sym[i];
         int32_t id = lai_strmap_get(&v->text_map, text + y->start, y->len);
         if (id >= 0) {
             lai_tok_push(out, id);
@@ -122,7 +111,58 @@ localai_status lai_spm_tokenize(const lai_vocab *v, const char *text, size_t len
             if (b >= 0) lai_tok_push(out, b);
         }
     }
+}
+
+static int is_space_mark(const char *p, size_t avail) {
+    return avail >= 3 && memcmp(p, "\xE2\x96\x81", 3) == 0;
+}
+
+/* The end of the segment that starts at `from`: the next character that is U+2581 right
+ * after one that is not. When no token holds U+2581 after another character
+ * (v->spm_split_words), no pair across that point is ever a token, so merging the
+ * segments apart gives what merging the whole text gives. */
+static size_t segment_end(const lai_vocab *v, const char *text, size_t len, size_t from) {
+    if (!v->spm_split_words) return len;
+    size_t off = from;
+    int prev_mark = 1;
+    while (off < len) {
+        size_t cl = lai_utf8_lead_len((uint8_t)text[off]);
+        if (cl > len - off) cl = len - off;
+        int mark = cl == 3 && is_space_mark(text + off, len - off);
+        if (mark && !prev_mark && off > from) return off;
+        prev_mark = mark;
+        off += cl;
+    }
+    return len;
+}
+
+localai_status lai_spm_tokenize(const lai_vocab *v, const char *text, size_t len,
+                                lai_tok_out *out) {
+    if (len == 0) return LOCALAI_STATUS_OK;
+    if (len > UINT32_MAX / 2)
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "tokenize: text of %zu bytes is too long", len);
+    spm_session s = {v, text, NULL, NULL, 0};
+    size_t cap = 0;
+    localai_status st = LOCALAI_STATUS_OK;
+    for (size_t a = 0; a < len;) {
+        size_t b = segment_end(v, text, len, a);
+        size_t n = b - a;
+        if (n > cap) {
+            size_t want = n < 256 ? 256 : n;
+            lai_free(s.sym);
+            lai_free(s.heap);
+            s.sym = (spm_sym *)lai_malloc(want * sizeof(spm_sym));
+            s.heap = (spm_bigram *)lai_malloc(3 * want * sizeof(spm_bigram));
+            if (s.sym == NULL || s.heap == NULL) {
+                st = lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "tokenize: %zu bytes", len);
+                break;
+            }
+            cap = want;
+        }
+        merge_segment(&s, text + a, n, out);
+        a = b;
+    }
     lai_free(s.sym);
     lai_free(s.heap);
-    return LOCALAI_STATUS_OK;
+    return st;
 }

@@ -280,6 +280,21 @@ localai_status lai_vocab_build(const lai_vocab_spec *spec, const lai_logger *log
         v->spm_byte_token[b] = id;
     }
 
+    if (v->type == LAI_VOCAB_SPM) {
+        v->spm_split_words = 1;
+        for (int32_t i = 0; i < v->n_tokens && v->spm_split_words; i++) {
+            const char *t = lai_vocab_text(v, i);
+            uint32_t n = v->tok[i].len;
+            for (uint32_t k = 1; k + 3 <= n; k++) {
+                if (memcmp(t + k, "\xE2\x96\x81", 3) == 0 &&
+                    !(k >= 3 && memcmp(t + k - 3, "\xE2\x96\x81", 3) == 0)) {
+                    v->spm_split_words = 0;
+                    break;
+                }
+            }
+        }
+    }
+
     set_id(v, &v->bos, spec->bos, "bos", log);
     set_id(v, &v->eos, spec->eos, "eos", log);
     set_id(v, &v->eot, spec->eot, "eot", log);

@@ -78,6 +78,10 @@ struct lai_vocab {
     int32_t byte_symbol[256]; /* symbol of a single raw byte, or -1 */
     int32_t byte_fallback[256][2]; /* tokens for the encoded bytes of a raw byte, -1 none */
 
+    /* SPM: 1 when no token holds U+2581 right after another character, so text can be
+     * merged word by word (see spm.c). */
+    int spm_split_words;
+
     /* SPM byte fallback: <0xXX> token of each byte (or the byte's own token), -1 none. */
     int32_t spm_byte_token[256];
 

@@ -1,0 +1,237 @@
+/* cpu_backend.c - the CPU backend: buffers in host memory, graphs run op by op on the thread pool. */
+#include "cpu_backend.h"
+
+#include <stdatomic.h>
+
+#include "../base/platform.h"
+#include "cpu_ops.h"
+#include "threadpool.h"
+
+#define CPU_ALIGN 64
+
+typedef struct cpu_backend {
+    lai_backend base;
+    lai_threadpool *pool;
+    localai_allocator host;
+    int has_host;
+    void *work;       /* per-thread scratch, n_threads slices of work_slice bytes */
+    size_t work_size; /* bytes allocated at `work` */
+} cpu_backend;
+
+static const localai_allocator *host_of(const cpu_backend *be) {
+    return be->has_host ? &be->host : NULL;
+}
+
+static localai_status cpu_buffer_alloc(lai_backend *b, size_t size, lai_buffer **out) {
+    cpu_backend *be = (cpu_backend *)b;
+    lai_buffer *buf = lai_calloc(1, sizeof *buf);
+    if (buf == NULL) return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "cpu: no memory for a buffer");
+    size_t n = size ? size : 1;
+    buf->host = lai_alloc_aligned(host_of(be), n, CPU_ALIGN);
+    if (buf->host == NULL) {
+        lai_free(buf);
+        return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "cpu: cannot allocate %zu bytes", size);
+    }
+    memset(buf->host, 0, n);
+    buf->backend = b;
+    buf->size = size;
+    buf->owned = 1;
+    *out = buf;
+    return LOCALAI_STATUS_OK;
+}
+
+static localai_status cpu_buffer_from_host(lai_backend *b, const void *data, size_t size,
+                                           lai_buffer **out) {
+    lai_buffer *buf = lai_calloc(1, sizeof *buf);
+    if (buf == NULL) return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "cpu: no memory for a buffer");
+    /* The weights are read in place: kernels never write through a weight tensor. */
+    buf->host = (uint8_t *)(uintptr_t)data;
+    buf->backend = b;
+    buf->size = size;
+    buf->owned = 0;
+    *out = buf;
+    return LOCALAI_STATUS_OK;
+}
+
+static void cpu_buffer_free(lai_backend *b, lai_buffer *buf) {
+    cpu_backend *be = (cpu_backend *)b;
+    if (buf == NULL) return;
+    if (buf->owned) lai_free_aligned(host_of(be), buf->host, buf->size ? buf->size : 1, CPU_ALIGN);
+    lai_free(buf);
+}
+
+static size_t cpu_buffer_size(const lai_buffer *buf) { return buf->size; }
+
+static localai_status check_range(const lai_tensor *t, size_t offset, size_t size) {
+    size_t end;
+    if (t->buffer == NULL || lai_add_overflow_size(t->offset, offset, &end) ||
+        lai_add_overflow_size(end, size, &end) || end > t->buffer->size)
+        return lai_fail(LOCALAI_STATUS_INTERNAL, "cpu: transfer outside tensor '%s'",
+                        t->name ? t->name : "?");
+    return LOCALAI_STATUS_OK;
+}
+
+static localai_status cpu_tensor_write(lai_backend *b, const lai_tensor *t, const void *src,
+                                       size_t offset, size_t size) {
+    (void)b;
+    localai_status st = check_range(t, offset, size);
+    if (st == LOCALAI_STATUS_OK && size) memcpy(t->buffer->host + t->offset + offset, src, size);
+    return st;
+}
+
+static localai_status cpu_tensor_read(lai_backend *b, const lai_tensor *t, void *dst,
+                                      size_t offset, size_t size) {
+    (void)b;
+    localai_status st = check_range(t, offset, size);
+    if (st == LOCALAI_STATUS_OK && size) memcpy(dst, t->buffer->host + t->offset + offset, size);
+    return st;
+}
+
+static localai_status cpu_buffer_copy(lai_backend *b, lai_buffer *buf, size_t dst_offset,
+                                      size_t src_offset, size_t size) {
+    (void)b;
+    size_t e1, e2;
+    if (lai_add_overflow_size(dst_offset, size, &e1) || lai_add_overflow_size(src_offset, size, &e2) ||
+        e1 > buf->size || e2 > buf->size)
+        return lai_fail(LOCALAI_STATUS_INTERNAL, "cpu: copy outside the buffer");
+    if (size) memmove(buf->host + dst_offset, buf->host + src_offset, size);
+    return LOCALAI_STATUS_OK;
+}
+
+size_t lai_cpu_op_work_size(const lai_op *op) {
+    switch (op->kind) {
+    case LAI_OP_MATMUL: return lai_cpu_matmul_work_size(op);
+    case LAI_OP_ROPE: return lai_cpu_rope_work_size(op);
+    case LAI_OP_ATTENTION: return lai_cpu_attention_work_size(op);
+    default: return 0;
+    }
+}
+
+void lai_cpu_op_run(const lai_op *op, const lai_cpu_thread *th) {
+    switch (op->kind) {
+    case LAI_OP_GET_ROWS: lai_cpu_get_rows(op, th); break;
+    case LAI_OP_RMS_NORM: lai_cpu_rms_norm(op, th); break;
+    case LAI_OP_ADD:
+    case LAI_OP_MUL: lai_cpu_binary(op, th); break;
+    case LAI_OP_SCALE:
+    case LAI_OP_SOFTCAP: lai_cpu_unary(op, th); break;
+    case LAI_OP_MATMUL: lai_cpu_matmul(op, th); break;
+    case LAI_OP_ROPE: lai_cpu_rope(op, th); break;
+    case LAI_OP_KV_STORE: lai_cpu_kv_store(op, th); break;
+    case LAI_OP_ATTENTION: lai_cpu_attention(op, th); break;
+    case LAI_OP_SWIGLU:
+    case LAI_OP_GEGLU: lai_cpu_glu(op, th); break;
+    default: break;
+    }
+}
+
+typedef struct run_state {
+    cpu_backend *be;
+    const lai_graph *g;
+    const lai_compute_opts *opts;
+    size_t slice;
+    atomic_int stop_before; /* index of the first op not to run (n_ops + 1: none) */
+} run_state;
+
+/* Every thread walks the whole op list, does its share of each op, and meets the others
+ * at one barrier per op. Thread 0 polls the abort callback after op i and records "stop
+ * before op i + 1": a thread that reads it early, still at op i, must not stop there, or
+ * it would skip the barrier the others wait at. */
+static void run_task(void *arg, int ith, int nth) {
+    run_state *rs = arg;
+    lai_cpu_thread th;
+    th.ith = ith;
+    th.nth = nth;
+    th.wdata = (uint8_t *)rs->be->work + (size_t)ith * rs->slice;
+    th.wsize = rs->slice;
+    for (int32_t i = 0; i < rs->g->n_ops; i++) {
+        if (atomic_load_explicit(&rs->stop_before, memory_order_relaxed) <= i) break;
+        lai_cpu_op_run(&rs->g->ops[i], &th);
+        if (ith == 0 && rs->opts != NULL && rs->opts->abort_callback != NULL &&
+            rs->opts->abort_callback(rs->opts->abort_user) != 0)
+            atomic_store_explicit(&rs->stop_before, i + 1, memory_order_relaxed);
+        lai_threadpool_barrier(rs->be->pool);
+    }
+}
+
+static localai_status cpu_compute(lai_backend *b, const lai_graph *g, const lai_compute_opts *opts) {
+    cpu_backend *be = (cpu_backend *)b;
+    if (g->status != LOCALAI_STATUS_OK) return g->status;
+    for (int32_t i = 0; i < g->n_ops; i++) {
+        const lai_op *op = &g->ops[i];
+        if (op->dst->buffer == NULL || op->dst->buffer->host == NULL)
+            return lai_fail(LOCALAI_STATUS_INTERNAL, "cpu: op %d (%s) has no memory", i,
+                            lai_op_name(op->kind));
+        for (int s = 0; s < LAI_OP_MAX_SRC; s++)
+            if (op->src[s] != NULL && (op->src[s]->buffer == NULL || op->src[s]->buffer->host == NULL))
+                return lai_fail(LOCALAI_STATUS_INTERNAL, "cpu: op %d (%s) reads unbound memory",
+                                i, lai_op_name(op->kind));
+    }
+    size_t slice = 0;
+    for (int32_t i = 0; i < g->n_ops; i++) slice = LAI_MAX(slice, lai_cpu_op_work_size(&g->ops[i]));
+    slice = (slice + CPU_ALIGN - 1) & ~(size_t)(CPU_ALIGN - 1);
+    const int nth = lai_threadpool_size(be->pool);
+    size_t need;
+    if (lai_mul_overflow_size(slice, (size_t)nth, &need))
+        return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "cpu: scratch size overflow");
+    if (need > be->work_size) {
+        lai_free_aligned(host_of(be), be->work, be->work_size, CPU_ALIGN);
+        be->work = NULL;
+        be->work_size = 0;
+        be->work = lai_alloc_aligned(host_of(be), need, CPU_ALIGN);
+        if (be->work == NULL)
+            return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "cpu: cannot allocate %zu bytes of scratch", need);
+        be->work_size = need;
+    }
+    run_state rs;
+    rs.be = be;
+    rs.g = g;
+    rs.opts = opts;
+    rs.slice = slice;
+    atomic_init(&rs.stop_before, g->n_ops + 1);
+    lai_threadpool_run(be->pool, run_task, &rs);
+    if (atomic_load(&rs.stop_before) <= g->n_ops)
+        return lai_fail(LOCALAI_STATUS_CANCELLED, "decode cancelled by the abort callback");
+    return LOCALAI_STATUS_OK;
+}
+
+static void cpu_destroy(lai_backend *b) {
+    cpu_backend *be = (cpu_backend *)b;
+    if (be == NULL) return;
+    lai_threadpool_free(be->pool);
+    if (be->work != NULL) lai_free_aligned(host_of(be), be->work, be->work_size, CPU_ALIGN);
+    lai_free(be);
+}
+
+static const lai_backend_vtable cpu_vtable = {
+    "cpu",
+    cpu_buffer_alloc,
+    cpu_buffer_from_host,
+    cpu_buffer_free,
+    cpu_buffer_size,
+    cpu_tensor_write,
+    cpu_tensor_read,
+    cpu_buffer_copy,
+    cpu_compute,
+    cpu_destroy,
+};
+
+localai_status lai_cpu_backend_new(int32_t n_threads, const localai_allocator *host_alloc,
+                                   lai_backend **out) {
+    lai_cpu_f16_init();
+    if (n_threads <= 0) n_threads = lai_cpu_count();
+    cpu_backend *be = lai_calloc(1, sizeof *be);
+    if (be == NULL) return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "cpu: no memory");
+    be->base.vt = &cpu_vtable;
+    if (host_alloc != NULL) {
+        be->host = *host_alloc;
+        be->has_host = 1;
+    }
+    localai_status st = lai_threadpool_new(n_threads, &be->pool);
+    if (st != LOCALAI_STATUS_OK) {
+        lai_free(be);
+        return st;
+    }
+    *out = &be->base;
+    return LOCALAI_STATUS_OK;
+}

@@ -396,7 +396,8 @@ localai_status lai_vocab_load(const lai_gguf *gguf, const lai_logger *log, lai_v
 
     model = dup_str(gguf, "tokenizer.ggml.model", &st);
     if (st) goto done;
-    if (model == NULL) goto done; /* no tokenizer in this file: no vocabulary */
+    if (model == NULL || strcmp(model, "none") == 0 || strcmp(model, "no_vocab") == 0)
+        goto done; /* no tokenizer in this file: no vocabulary */
     pre = dup_str(gguf, "tokenizer.ggml.pre", &st);
     if (st) goto done;
     name = dup_str(gguf, "general.name", &st);

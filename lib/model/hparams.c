@@ -329,7 +329,11 @@ static localai_status read_arch(hp_reader *r, lai_hparams *hp) {
                                 "key 'gemma3.rope.freq_base_swa': %g is not positive",
                                 (double)hp->rope_freq_base_swa);
         }
-        if ((st = opt_f32(r, "final_logit_softcapping", &hp->final_logit_softcap))) return st;
+        /* llama.cpp soft-caps the logits only of gemma3 variants without sliding window
+         * (its non-iswa graph), with the file's value. */
+        if (hp->n_swa == 0 &&
+            (st = opt_f32(r, "final_logit_softcapping", &hp->final_logit_softcap)))
+            return st;
         /* 27B (62 layers): query_pre_attn_scalar = n_embd / n_head. */
         if (hp->n_layer == 62) hp->attn_scale = 1.0f / sqrtf((float)(hp->n_embd / hp->n_head));
         hp->embd_scale = sqrtf((float)hp->n_embd);

@@ -149,6 +149,22 @@ static void test_per_arch(void) {
     CHECK(hp.n_swa == 0);
 }
 
+static void edit_final_softcap(lai_gguf_writer *w, const char *arch) {
+    lai_gguf_writer_set_f32(w, arch_key(arch, "final_logit_softcapping"), 30.0f);
+}
+
+/* gemma3: llama.cpp soft-caps the logits only without a sliding window. */
+static void test_gemma3_softcap(void) {
+    lai_hparams hp;
+    gen_options o = opts(LAI_ARCH_GEMMA3);
+    o.n_swa = 512;
+    CHECK_STATUS(load(&o, edit_final_softcap, &hp), LOCALAI_STATUS_OK);
+    CHECK(hp.final_logit_softcap == 0.0f && hp.swa_pattern == 6);
+    o.n_swa = 0;
+    CHECK_STATUS(load(&o, edit_final_softcap, &hp), LOCALAI_STATUS_OK);
+    CHECK(hp.final_logit_softcap == 30.0f && hp.swa_pattern == 0 && hp.swa_layer[0] == 0);
+}
+
 static void edit_yarn(lai_gguf_writer *w, const char *arch) {
     lai_gguf_writer_set_str(w, arch_key(arch, "rope.scaling.type"), "yarn");
     lai_gguf_writer_set_f32(w, arch_key(arch, "rope.scaling.factor"), 4.0f);
@@ -272,6 +288,7 @@ int main(void) {
     test_shared_models();
     test_per_arch();
     test_rope_scaling();
+    test_gemma3_softcap();
     test_bad_metadata();
     CHECK(strcmp(lai_arch_name(LAI_ARCH_GEMMA3), "gemma3") == 0);
     lai_arch a;

@@ -53,7 +53,7 @@ void lai_quantize_row_q2_K(const float *x, void *dst, int64_t n) {
         if (max_min > 0) {
             float iscale = q4scale / max_min;
             for (int j = 0; j < QK_K / 16; j++)
-                y[i].scales[j] = (uint8_t)(y[i].scales[j] | (lai_nearest_int(iscale * mins[j]) << 4));
+                y[i].scales[j] = (uint8_t)(y[i].scales[j] | ((unsigned)lai_nearest_int(iscale * mins[j]) << 4));
             y[i].dmin = lai_f32_to_f16(max_min / q4scale);
         } else {
             y[i].dmin = lai_f32_to_f16(0.0f);

@@ -76,6 +76,22 @@ int main(int argc, char **argv) {
         for (int i = 0; i < 512; i++) nonzero += y[i] != 0.0f;
         CHECK_MSG(nonzero == 0, "%s: zeros decode to %d non-zero values", t->name, nonzero);
     }
+    /* damaged weights (NaN, Inf, huge, subnormal) must not crash or hit undefined
+     * behaviour in any quantizer (the sanitizer build runs this); the values are garbage */
+    static const float specials[] = {NAN, INFINITY, -INFINITY, 3e38f, -3e38f, 1e-40f, -0.0f, 65504.0f, 1e5f};
+    for (size_t c = 0; c < LAI_ARRAY_LEN(cases); c++) {
+        const lai_type_traits *t = lai_type_get(cases[c].type);
+        for (size_t s = 0; s < LAI_ARRAY_LEN(specials); s++) {
+            for (int i = 0; i < 512; i++) x[i] = gauss();
+            for (int i = (int)s; i < 512; i += 37) x[i] = specials[s];
+            t->from_float(x, q, 512);
+            t->to_float(q, y, 512);
+            for (int i = 0; i < 512; i++) x[i] = specials[s]; /* whole blocks of it */
+            t->from_float(x, q, 512);
+            t->to_float(q, y, 512);
+        }
+    }
+    CHECK(1);
     free(x);
     free(y);
     free(q);

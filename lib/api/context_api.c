@@ -1,8 +1,124 @@
-/* context_api.c - contexts, decoding, logits and KV-cache entry points of the public API. */
-#include "../model/model.h"
+/* context_api.c - contexts, logits and KV-cache entry points of the public API. */
+#include "context.h"
 
-#define NOT_YET(fn) \
-    lai_fail(LOCALAI_STATUS_UNSUPPORTED, fn ": running models is not implemented in this build yet")
+#include "../base/platform.h"
+#include "../cpu/cpu_backend.h"
+#include "../quant/quant.h"
+
+static void context_destroy(localai_context *ctx) {
+    if (ctx == NULL) return;
+    lai_graph_free(&ctx->graph);
+    if (ctx->backend != NULL) {
+        lai_kv_cache_free(&ctx->kv);
+        if (ctx->compute_buffer) ctx->backend->vt->buffer_free(ctx->backend, ctx->compute_buffer);
+        if (ctx->weights_buffer) ctx->backend->vt->buffer_free(ctx->backend, ctx->weights_buffer);
+        ctx->backend->vt->destroy(ctx->backend);
+    }
+    lai_free(ctx->weights);
+    lai_free(ctx->logits);
+    lai_free(ctx->row_of);
+    lai_free(ctx->pos);
+    lai_free(ctx->seq);
+    lai_free(ctx->slots);
+    lai_free(ctx->out_ids);
+    lai_free(ctx->next_pos);
+    lai_free(ctx->mask);
+    lai_free(ctx->mask_swa);
+    lai_free(ctx);
+}
+
+/* Handles for every tensor of the file, pointing into one buffer that wraps the tensor
+ * data where it already is (the mapping, or the model's copy of the file). */
+static localai_status bind_weights(localai_context *ctx) {
+    const lai_gguf *gg = ctx->model->gguf;
+    const uint8_t *lo = NULL, *hi = NULL;
+    for (uint64_t i = 0; i < gg->n_tensors; i++) {
+        const lai_gguf_tensor *t = &gg->tensors[i];
+        if (lo == NULL || t->data < lo) lo = t->data;
+        if (hi == NULL || t->data + t->n_bytes > hi) hi = t->data + t->n_bytes;
+    }
+    ctx->weights = lai_calloc(gg->n_tensors ? (size_t)gg->n_tensors : 1, sizeof *ctx->weights);
+    if (ctx->weights == NULL) return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "context: no memory");
+    if (lo == NULL) return lai_fail(LOCALAI_STATUS_BAD_FORMAT, "context: the model has no tensors");
+    localai_status st = ctx->backend->vt->buffer_from_host(ctx->backend, lo, (size_t)(hi - lo),
+                                                           &ctx->weights_buffer);
+    if (st != LOCALAI_STATUS_OK) return st;
+    for (uint64_t i = 0; i < gg->n_tensors; i++) {
+        const lai_gguf_tensor *t = &gg->tensors[i];
+        lai_tensor *h = &ctx->weights[i];
+        int64_t ne[LAI_MAX_DIMS];
+        for (int d = 0; d < LAI_MAX_DIMS; d++) ne[d] = (int64_t)t->ne[d];
+        /* Tensors of types no kernel reads (never bound to a role) keep an empty handle. */
+        if (!lai_tensor_set_dense(h, t->type, ne)) continue;
+        h->kind = LAI_TENSOR_EXTERNAL;
+        h->buffer = ctx->weights_buffer;
+        h->offset = (size_t)(t->data - lo);
+        h->name = t->name;
+    }
+    return LOCALAI_STATUS_OK;
+}
+
+static localai_status context_create(localai_model *model, const localai_context_params *params,
+                                     localai_context **out_ctx) {
+    if (model->vocab_only || model->weights.layers == NULL)
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT,
+                        "localai_context_new: the model was opened vocab_only (no weights)");
+    localai_context_params p;
+    localai_context_params_init(&p);
+    localai_status st = lai_params_merge(&p, sizeof p, params, "localai_context_params");
+    if (st != LOCALAI_STATUS_OK) return st;
+    const lai_hparams *hp = &model->hp;
+    if (p.kv_type != LOCALAI_KV_F16 && p.kv_type != LOCALAI_KV_F32)
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "localai_context_new: kv_type %d is not "
+                        "LOCALAI_KV_F16 or LOCALAI_KV_F32", (int)p.kv_type);
+    if (p.n_seq_max == 0 || p.n_seq_max > 4096)
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT,
+                        "localai_context_new: n_seq_max %u (1..4096)", p.n_seq_max);
+    if (p.n_batch == 0 || p.n_batch > 1u << 20)
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "localai_context_new: n_batch %u", p.n_batch);
+    if (p.n_ctx > 1u << 24)
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "localai_context_new: n_ctx %u is too large", p.n_ctx);
+    if (p.n_threads > 1024)
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "localai_context_new: n_threads %d", (int)p.n_threads);
+
+    localai_context *ctx = lai_calloc(1, sizeof *ctx);
+    if (ctx == NULL) return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "localai_context_new: no memory");
+    ctx->model = model;
+    ctx->params = p;
+    ctx->n_ctx = p.n_ctx != 0 ? p.n_ctx : LAI_MIN(hp->n_ctx_train ? hp->n_ctx_train : 4096, 4096u);
+    ctx->n_batch = p.n_batch;
+    ctx->n_seq_max = p.n_seq_max;
+    ctx->last_with_logits = -1;
+    lai_graph_init(&ctx->graph);
+
+    const localai_allocator *host = model->has_allocator ? &model->allocator : NULL;
+    st = lai_cpu_backend_new(p.n_threads, host, &ctx->backend);
+    if (st == LOCALAI_STATUS_OK) st = bind_weights(ctx);
+    if (st == LOCALAI_STATUS_OK)
+        st = lai_kv_cache_init(&ctx->kv, ctx->backend,
+                               p.kv_type == LOCALAI_KV_F32 ? LAI_TYPE_F32 : LAI_TYPE_F16, ctx->n_ctx,
+                               hp->n_layer, hp->head_dim_k * hp->n_head_kv,
+                               hp->head_dim_v * hp->n_head_kv, ctx->n_seq_max);
+    if (st == LOCALAI_STATUS_OK) {
+        size_t nb = ctx->n_batch;
+        {
+            ctx->row_of = lai_malloc(nb * sizeof(int32_t));
+            ctx->pos = lai_malloc(nb * sizeof(int32_t));
+            ctx->seq = lai_malloc(nb * sizeof(int32_t));
+            ctx->slots = lai_malloc(nb * sizeof(int32_t));
+            ctx->out_ids = lai_malloc(nb * sizeof(int32_t));
+            ctx->next_pos = lai_malloc(ctx->n_seq_max * sizeof(int32_t));
+            if (!ctx->row_of || !ctx->pos || !ctx->seq || !ctx->slots || !ctx->out_ids || !ctx->next_pos)
+                st = lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "localai_context_new: no memory");
+        }
+    }
+    if (st != LOCALAI_STATUS_OK) {
+        context_destroy(ctx);
+        return st;
+    }
+    *out_ctx = ctx;
+    return LOCALAI_STATUS_OK;
+}
 
 LOCALAI_API localai_status localai_context_new(localai_model *model,
                                                const localai_context_params *params,
@@ -10,57 +126,101 @@ LOCALAI_API localai_status localai_context_new(localai_model *model,
     if (model == NULL || out_ctx == NULL)
         return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "localai_context_new: %s is NULL",
                         model == NULL ? "model" : "out_ctx");
-    (void)params;
-    return NOT_YET("localai_context_new");
+    localai_status st = context_create(model, params, out_ctx);
+    if (st == LOCALAI_STATUS_OK) lai_clear_error();
+    return st;
 }
 
-LOCALAI_API void localai_context_free(localai_context *ctx) { (void)ctx; }
+LOCALAI_API void localai_context_free(localai_context *ctx) { context_destroy(ctx); }
 
 LOCALAI_API const char *localai_context_errmsg(const localai_context *ctx) {
-    (void)ctx;
-    return "";
+    return ctx != NULL ? ctx->err.text : "";
 }
 
 LOCALAI_API const localai_model *localai_context_model(const localai_context *ctx) {
-    (void)ctx;
-    return NULL;
+    return ctx != NULL ? ctx->model : NULL;
 }
 
 LOCALAI_API uint32_t localai_context_n_ctx(const localai_context *ctx) {
-    (void)ctx;
-    return 0;
+    return ctx != NULL ? ctx->n_ctx : 0;
 }
 
 LOCALAI_API localai_status localai_decode(localai_context *ctx, const localai_batch *batch) {
-    (void)ctx; (void)batch;
-    return NOT_YET("localai_decode");
+    if (ctx == NULL) return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "localai_decode: ctx is NULL");
+    localai_status st = lai_context_decode(ctx, batch);
+    if (st == LOCALAI_STATUS_OK) lai_clear_error();
+    return lai_errbuf_store(&ctx->err, st);
 }
 
 LOCALAI_API localai_status localai_logits(localai_context *ctx, int32_t i,
                                           const float **out_logits) {
-    (void)ctx; (void)i; (void)out_logits;
-    return NOT_YET("localai_logits");
+    if (ctx == NULL || out_logits == NULL)
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "localai_logits: %s is NULL",
+                        ctx == NULL ? "ctx" : "out_logits");
+    localai_status st = LOCALAI_STATUS_OK;
+    int32_t idx = i;
+    if (idx == -1) {
+        if (ctx->last_with_logits < 0)
+            st = lai_fail(LOCALAI_STATUS_NOT_FOUND, "localai_logits: the last decode computed no logits");
+        idx = ctx->last_with_logits;
+    } else if (idx < 0 || idx >= ctx->n_last) {
+        st = lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT,
+                      "localai_logits: entry %d is outside the last batch (%d tokens)", (int)i,
+                      (int)ctx->n_last);
+    } else if (ctx->row_of[idx] < 0) {
+        st = lai_fail(LOCALAI_STATUS_NOT_FOUND, "localai_logits: batch entry %d asked for no logits",
+                      (int)i);
+    }
+    if (st == LOCALAI_STATUS_OK) {
+        *out_logits = ctx->logits + (size_t)ctx->row_of[idx] * ctx->model->hp.n_vocab;
+        lai_clear_error();
+    }
+    return lai_errbuf_store(&ctx->err, st);
+}
+
+static localai_status check_seq(const localai_context *ctx, const char *fn, const char *what,
+                                int32_t seq_id) {
+    if (seq_id < 0 || (uint32_t)seq_id >= ctx->n_seq_max)
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "%s: %s %d is outside 0..%u", fn, what,
+                        (int)seq_id, ctx->n_seq_max - 1);
+    return LOCALAI_STATUS_OK;
+}
+
+static localai_status kv_done(localai_context *ctx, localai_status st) {
+    if (st == LOCALAI_STATUS_OK) lai_clear_error();
+    return lai_errbuf_store(&ctx->err, st);
 }
 
 LOCALAI_API localai_status localai_kv_clear(localai_context *ctx) {
-    (void)ctx;
-    return NOT_YET("localai_kv_clear");
+    if (ctx == NULL) return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "localai_kv_clear: ctx is NULL");
+    lai_kv_clear(&ctx->kv);
+    return kv_done(ctx, LOCALAI_STATUS_OK);
 }
 
 LOCALAI_API localai_status localai_kv_remove(localai_context *ctx, int32_t seq_id, int32_t p0,
                                              int32_t p1) {
-    (void)ctx; (void)seq_id; (void)p0; (void)p1;
-    return NOT_YET("localai_kv_remove");
+    if (ctx == NULL) return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "localai_kv_remove: ctx is NULL");
+    localai_status st = LOCALAI_STATUS_OK;
+    if (seq_id >= 0) st = check_seq(ctx, "localai_kv_remove", "seq_id", seq_id);
+    if (st == LOCALAI_STATUS_OK) lai_kv_remove(&ctx->kv, seq_id, p0, p1);
+    return kv_done(ctx, st);
 }
 
 LOCALAI_API localai_status localai_kv_copy(localai_context *ctx, int32_t src_seq,
                                            int32_t dst_seq, int32_t p0, int32_t p1) {
-    (void)ctx; (void)src_seq; (void)dst_seq; (void)p0; (void)p1;
-    return NOT_YET("localai_kv_copy");
+    if (ctx == NULL) return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "localai_kv_copy: ctx is NULL");
+    localai_status st = check_seq(ctx, "localai_kv_copy", "src_seq", src_seq);
+    if (st == LOCALAI_STATUS_OK) st = check_seq(ctx, "localai_kv_copy", "dst_seq", dst_seq);
+    if (st == LOCALAI_STATUS_OK) lai_kv_copy(&ctx->kv, src_seq, dst_seq, p0, p1);
+    return kv_done(ctx, st);
 }
 
 LOCALAI_API localai_status localai_kv_pos_max(localai_context *ctx, int32_t seq_id,
                                               int32_t *out_pos) {
-    (void)ctx; (void)seq_id; (void)out_pos;
-    return NOT_YET("localai_kv_pos_max");
+    if (ctx == NULL || out_pos == NULL)
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "localai_kv_pos_max: %s is NULL",
+                        ctx == NULL ? "ctx" : "out_pos");
+    localai_status st = check_seq(ctx, "localai_kv_pos_max", "seq_id", seq_id);
+    if (st == LOCALAI_STATUS_OK) *out_pos = lai_kv_pos_max(&ctx->kv, seq_id);
+    return kv_done(ctx, st);
 }

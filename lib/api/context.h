@@ -1,0 +1,36 @@
+/* context.h - the localai_context handle: backend, weight handles, KV cache, graph and logits. */
+#ifndef LAI_CONTEXT_H
+#define LAI_CONTEXT_H
+
+#include "../compute/kv_cache.h"
+#include "../model/forward.h"
+
+struct localai_context {
+    localai_model *model;
+    lai_errbuf err;
+    localai_context_params params;
+    uint32_t n_ctx, n_batch, n_seq_max;
+    lai_backend *backend;
+    lai_buffer *weights_buffer; /* the model's tensor data, in place (no copy on the CPU) */
+    lai_tensor *weights;        /* one handle per file tensor */
+    lai_kv_cache kv;
+    lai_graph graph;
+    lai_tensor *graph_tokens, *graph_logits; /* in the last recorded graph */
+    lai_buffer *compute_buffer; /* grows to the largest plan seen */
+    /* logits of the last decode: n_logit_rows rows of n_vocab; row_of[i] for batch entry i */
+    float *logits;
+    size_t logits_cap;          /* floats */
+    int32_t *row_of;            /* n_batch entries, -1 = no logits */
+    int32_t n_last;             /* entries in the last decoded batch */
+    int32_t last_with_logits;   /* -1 when none */
+    /* per-batch host scratch: n_batch entries each (next_pos: n_seq_max); the masks grow
+     * to n_kv x n_tokens floats as batches need */
+    int32_t *pos, *seq, *slots, *out_ids, *next_pos;
+    float *mask, *mask_swa;
+    size_t mask_cap;
+};
+
+/* localai_decode's worker (decode.c); the caller stores the message in ctx->err. */
+localai_status lai_context_decode(localai_context *ctx, const localai_batch *batch);
+
+#endif /* LAI_CONTEXT_H */

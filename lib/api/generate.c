@@ -1,11 +1,7 @@
 /* generate.c - localai_generate: prompt in, sampled tokens out through a callback. */
-#include "../base/base.h"
+#include "context.h"
 
 #include <math.h>
-
-/* Prompt tokens per localai_decode call. The context's default n_batch; a context made
- * with a smaller n_batch makes decode refuse the chunk, and we then retry with what fits. */
-#define GENERATE_PROMPT_CHUNK 512
 
 /* log-softmax of the raw logits at `tok`, in double so a 150k vocabulary adds no error. */
 static float token_logprob(const float *logits, int32_t n_vocab, localai_token tok) {
@@ -23,21 +19,14 @@ static float token_logprob(const float *logits, int32_t n_vocab, localai_token t
  * asking for logits at the last token only. */
 static localai_status decode_prompt(localai_context *ctx, const localai_token *tokens,
                                     int32_t n) {
-    int32_t chunk = GENERATE_PROMPT_CHUNK;
-    int32_t done = 0;
-    while (done < n) {
+    int32_t chunk = ctx->n_batch > 0 && ctx->n_batch <= INT32_MAX ? (int32_t)ctx->n_batch : 1;
+    for (int32_t done = 0; done < n;) {
         int32_t len = LAI_MIN(chunk, n - done);
         localai_batch b;
         localai_batch_init(&b);
         b.n_tokens = len;
         b.tokens = tokens + done;
         localai_status st = localai_decode(ctx, &b);
-        if (st == LOCALAI_STATUS_INVALID_ARGUMENT && len > 1 && chunk > 1) {
-            /* Only a batch above the context's n_batch is refused whole for its size;
-             * halve until it fits (a bad token id fails again at length 1). */
-            chunk = len / 2;
-            continue;
-        }
         if (st != LOCALAI_STATUS_OK) return st;
         done += len;
     }
@@ -147,23 +136,21 @@ static localai_status generate(gen_state *g, localai_context *ctx, const char *p
 LOCALAI_API localai_status localai_generate(localai_context *ctx, const char *prompt,
                                             const localai_generate_params *params,
                                             int32_t *out_n_generated) {
-    if (ctx == NULL || prompt == NULL)
-        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "localai_generate: %s is NULL",
-                        ctx == NULL ? "ctx" : "prompt");
+    if (ctx == NULL)
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "localai_generate: ctx is NULL");
+    if (prompt == NULL)
+        return lai_errbuf_store(&ctx->err, lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT,
+                                                    "localai_generate: prompt is NULL"));
     localai_generate_params p;
     localai_status st = localai_generate_params_init(&p);
     if (st == LOCALAI_STATUS_OK) st = lai_params_merge(&p, sizeof p, params, "localai_generate_params");
-    if (st != LOCALAI_STATUS_OK) return st;
+    if (st != LOCALAI_STATUS_OK) return lai_errbuf_store(&ctx->err, st);
     gen_state g;
     memset(&g, 0, sizeof g);
     int32_t n_generated = 0;
     st = generate(&g, ctx, prompt, &p, &n_generated);
     gen_state_free(&g);
     if (out_n_generated) *out_n_generated = n_generated;
-    if (st != LOCALAI_STATUS_OK) {
-        lai_error_prefix("localai_generate");
-        return st;
-    }
-    lai_clear_error();
-    return LOCALAI_STATUS_OK;
+    if (st != LOCALAI_STATUS_OK) lai_error_prefix("localai_generate");
+    return lai_errbuf_store(&ctx->err, st);
 }

@@ -142,6 +142,7 @@ int main(void) {
     gp.user = &c;
     CHECK_STATUS(localai_generate(ctx, "", &gp, &n_gen), LOCALAI_STATUS_CANCELLED);
     CHECK(n_gen == 5 && c.n == 5);
+    CHECK(strstr(localai_context_errmsg(ctx), "callback") != NULL);
 
     /* 3. max_tokens 0 decodes the prompt and reports nothing; negative is refused */
     CHECK_STATUS(run(ctx, &c, 0, NULL, &n_gen), LOCALAI_STATUS_OK);
@@ -161,15 +162,37 @@ int main(void) {
     sp.seed = 43;
     CHECK_STATUS(run(ctx, &c2, 40, &sp, &n_gen), LOCALAI_STATUS_OK);
     CHECK(memcmp(c.tokens, c2.tokens, sizeof(localai_token) * 40) != 0);
+    /* 5. a prompt longer than n_batch is decoded in chunks, with the same result */
+    static collected c3;
+    gp.max_tokens = 20;
+    gp.on_token = collect;
+    memset(&c2, 0, sizeof c2);
+    c2.ctx = ctx;
+    c2.stop_at = -1;
+    gp.user = &c2;
+    const char *prompt = "Once upon a time, there was a little girl named Lily. She loved to play";
+    CHECK_STATUS(localai_generate(ctx, prompt, &gp, &n_gen), LOCALAI_STATUS_OK);
     localai_context_free(ctx);
+    cp.n_batch = 3;
+    ctx = NULL;
+    CHECK_STATUS(localai_context_new(model, &cp, &ctx), LOCALAI_STATUS_OK);
+    memset(&c3, 0, sizeof c3);
+    c3.ctx = ctx;
+    c3.stop_at = -1;
+    gp.user = &c3;
+    CHECK_STATUS(localai_generate(ctx, prompt, &gp, &n_gen), LOCALAI_STATUS_OK);
+    CHECK(c2.n == 20 && c3.n == 20 && memcmp(c2.tokens, c3.tokens, sizeof(localai_token) * 20) == 0);
+    localai_context_free(ctx);
+    cp.n_batch = 512;
 
-    /* 5. a context of 16 fills up: CONTEXT_FULL, and what was reported is still llama.cpp's */
+    /* 6. a context of 16 fills up: CONTEXT_FULL, and what was reported is still llama.cpp's */
     cp.n_ctx = 16;
     ctx = NULL;
     CHECK_STATUS(localai_context_new(model, &cp, &ctx), LOCALAI_STATUS_OK);
     if (ctx) {
         st = run(ctx, &c, 100, NULL, &n_gen);
         CHECK_STATUS(st, LOCALAI_STATUS_CONTEXT_FULL);
+        CHECK(localai_context_errmsg(ctx)[0] != '\0');
         CHECK_MSG(n_gen >= 14 && n_gen <= 16 && n_gen == c.n, "n_gen %d, reported %d", (int)n_gen, (int)c.n);
         for (int32_t i = 0; i < c.n && i < 16; i++)
             CHECK(c.tokens[i] == (localai_token)ref_tokens->items[i].number);

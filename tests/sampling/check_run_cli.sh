@@ -1,7 +1,8 @@
 #!/bin/sh
 # check_run_cli.sh LOCALAI SHARED_DIR - `localai run` greedy from BOS on stories260K prints
-# exactly the text of shared/models/SOURCES.md (llama2.c's and llama.cpp's output), and
-# --ids prints llama.cpp's token ids. Exit 77 while the model cannot be run yet.
+# exactly the text of shared/models/SOURCES.md (llama2.c's and llama.cpp's output),
+# --ids prints llama.cpp's token ids, and `localai logits` agrees with llama.cpp's last-position
+# logits. Exit 77 while the model cannot be run yet.
 set -u
 exe="$1"; shared="$2"
 model="$shared/models/stories260K.gguf"
@@ -22,7 +23,25 @@ want_ids=$(sed -n 's/.*"tokens":\[\([0-9,]*\)\].*/\1/p' "$shared/reference/stori
 if [ "$ids" != "$want_ids" ]; then
   echo "localai run --ids printed:"; echo "$ids"; echo "--- expected:"; echo "$want_ids"; exit 1
 fi
+# `localai logits`: one JSON object whose tokens and logits are llama.cpp's for this prompt.
+"$exe" logits -m "$model" -p "Once upon a time, there was a little dog" 2>/dev/null >"${TMPDIR:-/tmp}/localai_logits.$$" || {
+  echo "localai logits failed"; exit 1; }
+python3 - "${TMPDIR:-/tmp}/localai_logits.$$" "$shared/reference/stories260K.logits-once.json" <<'PY' || exit 1
+import json, math, sys
+ours, ref = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert ours["tokens"] == ref["prompt_tokens"], (ours["tokens"], ref["prompt_tokens"])
+x, y = ours["logits"], ref["logits"]
+assert ours["n_vocab"] == len(x) == len(y) == ref["n_vocab"]
+m = sum(y) / len(y)
+sd = math.sqrt(sum((v - m) ** 2 for v in y) / len(y))
+e = math.sqrt(sum((a - b) ** 2 for a, b in zip(x, y)) / len(y)) / sd
+assert e <= 1e-3, "nrmse %g" % e
+assert max(range(len(x)), key=x.__getitem__) == ref["argmax"]
+print("localai logits: tokens as llama.cpp, nrmse %.2e" % e)
+PY
+rm -f "${TMPDIR:-/tmp}/localai_logits.$$"
 # Bad flags are refused with a message and exit code 2.
 "$exe" run -m "$model" --temp abc >/dev/null 2>&1; [ $? -eq 2 ] || { echo "--temp abc accepted"; exit 1; }
 "$exe" run -m "$model" --bogus 1 >/dev/null 2>&1; [ $? -eq 2 ] || { echo "--bogus accepted"; exit 1; }
+"$exe" logits -m "$model" >/dev/null 2>&1; [ $? -eq 2 ] || { echo "logits without -p accepted"; exit 1; }
 echo "localai run: stories260K greedy text and ids match"

@@ -205,8 +205,11 @@ static void set_id(const lai_vocab *v, int32_t *id, int32_t meta, const char *wh
     if (*id >= v->n_tokens) *id = -1; /* a default outside the vocabulary is no token */
     if (meta == ID_ABSENT) return;
     if (meta < 0 || meta >= v->n_tokens) {
-        lai_log_warn(log, "vocabulary: bad special token %s = %d, keeping %d", what, (int)meta,
-                     (int)*id);
+        /* Converters write -1 (as u32 0xFFFFFFFF, read here as INT32_MAX) for "no such
+         * token": that is no mistake worth a warning on every load. */
+        int32_t level = meta == -1 || meta == INT32_MAX ? LOCALAI_LOG_DEBUG : LOCALAI_LOG_WARN;
+        lai_log(log, level, "vocabulary: bad special token %s = %d, keeping %d", what, (int)meta,
+                (int)*id);
         return;
     }
     *id = meta;

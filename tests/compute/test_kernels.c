@@ -3,6 +3,7 @@
 
 #include "compute/backend.h"
 #include "cpu/cpu_backend.h"
+#include "cpu/cpu_vecdot.h"
 #include "quant/quant.h"
 #include "test_util.h"
 
@@ -94,15 +95,66 @@ static void test_matmul_type(uint32_t type, int64_t M, int threads) {
         tt->from_float(w + n * K, wq + (size_t)n * row, K);
         tt->to_float(wq + (size_t)n * row, wq_f + n * K, K); /* the weights the kernel sees */
     }
+    /* Where the CPU backend rounds activations to 8-bit blocks (as llama.cpp does), each
+     * element of x moves by at most half a step, amax(block) / 254: the bound on the
+     * result is sum |w| * that step, added to the f32 accumulation allowance. */
+    const lai_vecdot *vd = lai_cpu_vecdot_get(type);
+    /* ...and, tighter, against the same products on the rounded activations x~ (the
+     * kernel's integer arithmetic is exact, so only f32 scale products remain). */
+    double *xr = malloc(sizeof(double) * (size_t)(K * M));
+    /* per column and block, |d * sum(q)|: formats with a min multiply it by an f16-rounded
+     * copy of that product (as llama.cpp does), an error of 2^-11 of it times |min| */
+    double *dsum = calloc((size_t)(M * (K / 32)), sizeof(double));
+    for (int64_t i = 0; i < K * M; i++) xr[i] = x[i];
+    if (vd != NULL) {
+        void *act = malloc((size_t)(K / vd->block) * vd->act_block_bytes);
+        for (int64_t m = 0; m < M; m++) {
+            vd->quantize(x + m * K, act, K);
+            for (int64_t k = 0; k < K; k++) {
+                if (vd->block == 32) {
+                    const lai_act_q8 *a = (const lai_act_q8 *)act + k / 32;
+                    xr[m * K + k] = (double)a->d * a->qs[k % 32];
+                    dsum[m * (K / 32) + k / 32] += (double)a->d * a->qs[k % 32];
+                } else {
+                    const lai_act_q8k *a = (const lai_act_q8k *)act + k / 256;
+                    xr[m * K + k] = (double)a->d * a->qs[k % 256];
+                }
+            }
+        }
+        free(act);
+    }
+    double *ref2 = malloc(sizeof(double) * (size_t)(N * M)), *scale2 = malloc(sizeof(double) * (size_t)(N * M));
     for (int64_t m = 0; m < M; m++)
         for (int64_t n = 0; n < N; n++) {
             double s = 0, a = 0;
             for (int64_t k = 0; k < K; k++) {
+                s += (double)wq_f[n * K + k] * xr[m * K + k];
+                a += fabs((double)wq_f[n * K + k] * xr[m * K + k]);
+            }
+            double minterm = 0;
+            for (int64_t b = 0; vd != NULL && vd->block == 32 && b < K / 32; b++) {
+                double wmax = 0;
+                for (int64_t k = 32 * b; k < 32 * b + 32; k++) wmax = fmax(wmax, fabs(wq_f[n * K + k]));
+                minterm += wmax * fabs(dsum[m * (K / 32) + b]) * 0x1p-10;
+            }
+            ref2[m * N + n] = s;
+            scale2[m * N + n] = a + minterm * 1e6;
+        }
+    for (int64_t m = 0; m < M; m++)
+        for (int64_t n = 0; n < N; n++) {
+            double s = 0, a = 0, r = 0;
+            for (int64_t k = 0; k < K; k++) {
                 s += (double)wq_f[n * K + k] * x[m * K + k];
                 a += fabs((double)wq_f[n * K + k] * x[m * K + k]);
+                if (vd != NULL) {
+                    const int64_t b0 = k / vd->block * vd->block;
+                    double amax = 0;
+                    for (int64_t j = b0; j < b0 + vd->block; j++) amax = fmax(amax, fabs(x[m * K + j]));
+                    r += fabs((double)wq_f[n * K + k]) * amax / 254.0 * 1.001;
+                }
             }
             ref[m * N + n] = s;
-            scale[m * N + n] = a;
+            scale[m * N + n] = a + r * 1e6; /* rtol below is 1e-6 */
         }
     harness h;
     h_init(&h, threads);
@@ -117,6 +169,8 @@ static void test_matmul_type(uint32_t type, int64_t M, int threads) {
     snprintf(what, sizeof what, "matmul %s M=%lld", tt->name, (long long)M);
     /* f32 accumulation of K=256 products: a few ulps of the sum of magnitudes */
     CHECK_MSG(close_enough(out, ref, scale, (size_t)(N * M), 1e-6, 1e-7, what), "%s", what);
+    CHECK_MSG(close_enough(out, ref2, scale2, (size_t)(N * M), 1e-6, 1e-7, what), "%s (rounded x)", what);
+    free(xr); free(ref2); free(scale2); free(dsum);
     h_free(&h);
     free(w); free(x); free(wq_f); free(out); free(ref); free(scale); free(wq);
 }

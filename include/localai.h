@@ -253,7 +253,8 @@ LOCALAI_API localai_status localai_model_open(const char *path,
 /* Releases a model. Every context made from it must have been freed. NULL is a no-op. */
 LOCALAI_API void localai_model_close(localai_model *model);
 
-/* Model facts. Strings are owned by the model and live until localai_model_close(). */
+/* Model facts; thread-safe. Strings are owned by the model and live until
+ * localai_model_close(). A NULL model gives "" or 0. */
 LOCALAI_API const char *localai_model_architecture(const localai_model *model); /* "llama" */
 LOCALAI_API const char *localai_model_name(const localai_model *model); /* general.name or "" */
 LOCALAI_API uint64_t localai_model_n_params(const localai_model *model);
@@ -286,7 +287,10 @@ LOCALAI_API localai_status localai_model_chat_template(const localai_model *mode
                                                        const char **out_template);
 
 /* ---------------------------------------------------------------------------------
- * Tokenizer (needs only the model; thread-safe)
+ * Tokenizer (needs only the model, also one opened with vocab_only; thread-safe)
+ *
+ * Each call returns OK, INVALID_ARGUMENT (NULL model, text or out pointer; a model with
+ * no vocabulary), BUFFER_TOO_SMALL (needed size written) or, for pieces, NOT_FOUND.
  * ------------------------------------------------------------------------------ */
 enum {
     LOCALAI_TOKENIZE_ADD_SPECIAL = 1u << 0,   /* add BOS/EOS as the vocabulary's metadata asks */
@@ -372,8 +376,10 @@ static inline localai_status localai_context_params_init(localai_context_params 
     return localai_context_params_init_sized(params, sizeof(localai_context_params));
 }
 
-/* Creates a context (KV cache, scratch buffers) for `model`. Returns OK,
- * INVALID_ARGUMENT, OUT_OF_MEMORY, BACKEND or UNSUPPORTED. */
+/* Creates a context (KV cache, scratch buffers) for `model`. The context keeps a
+ * pointer to the model, which must stay open until localai_context_free(). Returns OK,
+ * INVALID_ARGUMENT (NULL model, a model opened vocab_only, n_ctx or n_seq_max out of
+ * range), OUT_OF_MEMORY, BACKEND or UNSUPPORTED. */
 LOCALAI_API localai_status localai_context_new(localai_model *model,
                                                const localai_context_params *params,
                                                localai_context **out_ctx);
@@ -414,7 +420,10 @@ LOCALAI_API localai_status localai_logits(localai_context *ctx, int32_t i,
                                           const float **out_logits);
 
 /* KV cache operations. Positions are half-open ranges [p0, p1); p1 < 0 means "to the
- * end". seq_id < 0 in kv_remove means every sequence. */
+ * end". seq_id < 0 in kv_remove means every sequence. kv_copy makes dst_seq share the
+ * cached entries of src_seq in that range (no data is duplicated), e.g. to fork a common
+ * prompt into several continuations. Each returns OK, or INVALID_ARGUMENT (NULL context
+ * or out pointer, a sequence id outside 0..n_seq_max-1). An empty range is no error. */
 LOCALAI_API localai_status localai_kv_clear(localai_context *ctx);
 LOCALAI_API localai_status localai_kv_remove(localai_context *ctx, int32_t seq_id,
                                              int32_t p0, int32_t p1);
@@ -428,7 +437,10 @@ LOCALAI_API localai_status localai_kv_pos_max(localai_context *ctx, int32_t seq_
  * Sampling: a chain of steps applied in order to one position's logits
  * ------------------------------------------------------------------------------ */
 /* Creates an empty chain. An empty chain (or one with no final step) picks the
- * most probable token. */
+ * most probable token. A sampler is not tied to a model or context; use one sampler per
+ * generated sequence. Returns OK, INVALID_ARGUMENT or OUT_OF_MEMORY; the add_* calls
+ * return OK, INVALID_ARGUMENT (NULL sampler, a NaN setting) or OUT_OF_MEMORY. Settings
+ * that disable a step (top_k <= 0, top_p >= 1, min_p <= 0) make it a no-op. */
 LOCALAI_API localai_status localai_sampler_new(localai_sampler **out_sampler);
 LOCALAI_API void localai_sampler_free(localai_sampler *sampler);
 LOCALAI_API const char *localai_sampler_errmsg(const localai_sampler *sampler);

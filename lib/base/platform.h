@@ -32,6 +32,21 @@ typedef void (*lai_thread_fn)(void *arg);
 localai_status lai_thread_start(lai_thread **out, lai_thread_fn fn, void *arg);
 void lai_thread_join(lai_thread *thread);
 
+/* Mutexes and condition variables (heap objects, so no OS header leaks out). */
+typedef struct lai_mutex lai_mutex;
+typedef struct lai_cond lai_cond;
+localai_status lai_mutex_new(lai_mutex **out);
+void lai_mutex_free(lai_mutex *mutex);
+void lai_mutex_lock(lai_mutex *mutex);
+void lai_mutex_unlock(lai_mutex *mutex);
+localai_status lai_cond_new(lai_cond **out);
+void lai_cond_free(lai_cond *cond);
+void lai_cond_wait(lai_cond *cond, lai_mutex *mutex);
+void lai_cond_signal(lai_cond *cond);
+void lai_cond_broadcast(lai_cond *cond);
+/* Gives up the rest of this thread's time slice. */
+void lai_thread_yield(void);
+
 /* Runs `fn` exactly once per process, thread-safely. */
 typedef struct lai_once {
     volatile int state; /* 0 = not run, 1 = running, 2 = done */

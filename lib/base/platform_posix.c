@@ -138,6 +138,58 @@ void lai_thread_join(lai_thread *thread) {
     lai_free(thread);
 }
 
+struct lai_mutex {
+    pthread_mutex_t m;
+};
+
+struct lai_cond {
+    pthread_cond_t c;
+};
+
+localai_status lai_mutex_new(lai_mutex **out) {
+    lai_mutex *m = lai_calloc(1, sizeof *m);
+    if (m == NULL) return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "cannot allocate a mutex");
+    int rc = pthread_mutex_init(&m->m, NULL);
+    if (rc != 0) {
+        lai_free(m);
+        return lai_fail(LOCALAI_STATUS_BACKEND, "cannot create a mutex: %s", strerror(rc));
+    }
+    *out = m;
+    return LOCALAI_STATUS_OK;
+}
+
+void lai_mutex_free(lai_mutex *mutex) {
+    if (mutex == NULL) return;
+    pthread_mutex_destroy(&mutex->m);
+    lai_free(mutex);
+}
+
+void lai_mutex_lock(lai_mutex *mutex) { pthread_mutex_lock(&mutex->m); }
+void lai_mutex_unlock(lai_mutex *mutex) { pthread_mutex_unlock(&mutex->m); }
+
+localai_status lai_cond_new(lai_cond **out) {
+    lai_cond *c = lai_calloc(1, sizeof *c);
+    if (c == NULL) return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "cannot allocate a condition");
+    int rc = pthread_cond_init(&c->c, NULL);
+    if (rc != 0) {
+        lai_free(c);
+        return lai_fail(LOCALAI_STATUS_BACKEND, "cannot create a condition: %s", strerror(rc));
+    }
+    *out = c;
+    return LOCALAI_STATUS_OK;
+}
+
+void lai_cond_free(lai_cond *cond) {
+    if (cond == NULL) return;
+    pthread_cond_destroy(&cond->c);
+    lai_free(cond);
+}
+
+void lai_cond_wait(lai_cond *cond, lai_mutex *mutex) { pthread_cond_wait(&cond->c, &mutex->m); }
+void lai_cond_signal(lai_cond *cond) { pthread_cond_signal(&cond->c); }
+void lai_cond_broadcast(lai_cond *cond) { pthread_cond_broadcast(&cond->c); }
+void lai_thread_yield(void) { sched_yield(); }
+
 void lai_call_once(lai_once *once, void (*fn)(void)) {
     int expected = 0;
     if (__atomic_load_n(&once->state, __ATOMIC_ACQUIRE) == 2) return;

@@ -1,16 +1,17 @@
-/* threadpool.c - worker threads (C11 threads) that sleep between runs and spin briefly at barriers. */
+/* threadpool.c - worker threads that sleep between runs and spin briefly at barriers. */
 #include "threadpool.h"
 
+#include "../base/platform.h"
+
 #include <stdatomic.h>
-#include <threads.h>
 
 struct lai_threadpool {
     int n_threads;
-    thrd_t *workers;
+    lai_thread **workers;
     int n_started;
-    mtx_t mutex;
-    cnd_t wake;       /* workers wait here for a new run */
-    cnd_t done;       /* the caller waits here for workers to finish */
+    lai_mutex *mutex;
+    lai_cond *wake;   /* workers wait here for a new run */
+    lai_cond *done;   /* the caller waits here for workers to finish */
     uint64_t run_id;  /* incremented for every run (under mutex) */
     int n_busy;       /* workers still in the current run (under mutex) */
     int stop;
@@ -26,28 +27,28 @@ typedef struct worker_arg {
     int ith;
 } worker_arg;
 
-static int worker_main(void *p) {
+static void worker_main(void *p) {
     worker_arg wa = *(worker_arg *)p;
     lai_free(p);
     lai_threadpool *pool = wa.pool;
     uint64_t seen = 0;
     for (;;) {
-        mtx_lock(&pool->mutex);
-        while (!pool->stop && pool->run_id == seen) cnd_wait(&pool->wake, &pool->mutex);
+        lai_mutex_lock(pool->mutex);
+        while (!pool->stop && pool->run_id == seen) lai_cond_wait(pool->wake, pool->mutex);
         if (pool->stop) {
-            mtx_unlock(&pool->mutex);
-            return 0;
+            lai_mutex_unlock(pool->mutex);
+            return;
         }
         seen = pool->run_id;
         lai_task_fn fn = pool->fn;
         void *arg = pool->arg;
-        mtx_unlock(&pool->mutex);
+        lai_mutex_unlock(pool->mutex);
 
         fn(arg, wa.ith, pool->n_threads);
 
-        mtx_lock(&pool->mutex);
-        if (--pool->n_busy == 0) cnd_signal(&pool->done);
-        mtx_unlock(&pool->mutex);
+        lai_mutex_lock(pool->mutex);
+        if (--pool->n_busy == 0) lai_cond_signal(pool->done);
+        lai_mutex_unlock(pool->mutex);
     }
 }
 
@@ -59,14 +60,12 @@ localai_status lai_threadpool_new(int n_threads, lai_threadpool **out) {
     pool->n_threads = n_threads;
     atomic_init(&pool->n_arrived, 0);
     atomic_init(&pool->phase, 0);
-    if (mtx_init(&pool->mutex, mtx_plain) != thrd_success) {
-        lai_free(pool);
-        return lai_fail(LOCALAI_STATUS_BACKEND, "thread pool: cannot create a mutex");
-    }
-    if (cnd_init(&pool->wake) != thrd_success || cnd_init(&pool->done) != thrd_success) {
-        mtx_destroy(&pool->mutex);
-        lai_free(pool);
-        return lai_fail(LOCALAI_STATUS_BACKEND, "thread pool: cannot create a condition");
+    localai_status st = lai_mutex_new(&pool->mutex);
+    if (st == LOCALAI_STATUS_OK) st = lai_cond_new(&pool->wake);
+    if (st == LOCALAI_STATUS_OK) st = lai_cond_new(&pool->done);
+    if (st != LOCALAI_STATUS_OK) {
+        lai_threadpool_free(pool);
+        return st;
     }
     if (n_threads > 1) {
         pool->workers = lai_calloc((size_t)n_threads - 1, sizeof *pool->workers);
@@ -83,10 +82,11 @@ localai_status lai_threadpool_new(int n_threads, lai_threadpool **out) {
         }
         wa->pool = pool;
         wa->ith = i;
-        if (thrd_create(&pool->workers[i - 1], worker_main, wa) != thrd_success) {
+        st = lai_thread_start(&pool->workers[i - 1], worker_main, wa);
+        if (st != LOCALAI_STATUS_OK) {
             lai_free(wa);
             lai_threadpool_free(pool);
-            return lai_fail(LOCALAI_STATUS_BACKEND, "thread pool: cannot start thread %d", i);
+            return st;
         }
         pool->n_started++;
     }
@@ -96,15 +96,17 @@ localai_status lai_threadpool_new(int n_threads, lai_threadpool **out) {
 
 void lai_threadpool_free(lai_threadpool *pool) {
     if (pool == NULL) return;
-    mtx_lock(&pool->mutex);
-    pool->stop = 1;
-    cnd_broadcast(&pool->wake);
-    mtx_unlock(&pool->mutex);
-    for (int i = 0; i < pool->n_started; i++) thrd_join(pool->workers[i], NULL);
+    if (pool->mutex != NULL && pool->wake != NULL) {
+        lai_mutex_lock(pool->mutex);
+        pool->stop = 1;
+        lai_cond_broadcast(pool->wake);
+        lai_mutex_unlock(pool->mutex);
+    }
+    for (int i = 0; i < pool->n_started; i++) lai_thread_join(pool->workers[i]);
     lai_free(pool->workers);
-    cnd_destroy(&pool->wake);
-    cnd_destroy(&pool->done);
-    mtx_destroy(&pool->mutex);
+    lai_cond_free(pool->wake);
+    lai_cond_free(pool->done);
+    lai_mutex_free(pool->mutex);
     lai_free(pool);
 }
 
@@ -115,19 +117,19 @@ void lai_threadpool_run(lai_threadpool *pool, lai_task_fn fn, void *arg) {
         fn(arg, 0, 1);
         return;
     }
-    mtx_lock(&pool->mutex);
+    lai_mutex_lock(pool->mutex);
     pool->fn = fn;
     pool->arg = arg;
     pool->n_busy = pool->n_threads - 1;
     pool->run_id++;
-    cnd_broadcast(&pool->wake);
-    mtx_unlock(&pool->mutex);
+    lai_cond_broadcast(pool->wake);
+    lai_mutex_unlock(pool->mutex);
 
     fn(arg, 0, pool->n_threads);
 
-    mtx_lock(&pool->mutex);
-    while (pool->n_busy > 0) cnd_wait(&pool->done, &pool->mutex);
-    mtx_unlock(&pool->mutex);
+    lai_mutex_lock(pool->mutex);
+    while (pool->n_busy > 0) lai_cond_wait(pool->done, pool->mutex);
+    lai_mutex_unlock(pool->mutex);
 }
 
 void lai_threadpool_barrier(lai_threadpool *pool) {
@@ -142,6 +144,6 @@ void lai_threadpool_barrier(lai_threadpool *pool) {
     /* Spin a little (ops are short), then yield: the machine may have fewer free cores
      * than threads, and a spinning thread would steal time from the one we wait for. */
     for (int spins = 0; atomic_load_explicit(&pool->phase, memory_order_acquire) == phase; spins++) {
-        if (spins > 2000) thrd_yield();
+        if (spins > 2000) lai_thread_yield();
     }
 }

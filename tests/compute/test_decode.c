@@ -5,25 +5,9 @@
 #include "llamacpp/json_min.h"
 #include "test_util.h"
 
-static char *read_text(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    if (s) s[n] = '\0';
-    fclose(f);
-    return s;
-}
-
 static json_value *load_json(const char *rel) {
     char err[128] = "cannot read";
-    char *text = read_text(test_shared_path(rel));
+    char *text = test_read_file(test_shared_path(rel), NULL);
     json_value *v = text ? json_parse(text, err, sizeof err) : NULL;
     free(text);
     CHECK_MSG(v != NULL, "%s: %s", rel, err);

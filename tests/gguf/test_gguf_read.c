@@ -6,18 +6,9 @@
 #include <stdio.h>
 
 static uint8_t *read_whole(const char *path, uint64_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc(n > 0 ? (size_t)n : 1);
-    if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *size = (uint64_t)n;
+    size_t n = 0;
+    uint8_t *buf = (uint8_t *)test_read_file(path, &n);
+    *size = n;
     return buf;
 }
 

@@ -44,22 +44,6 @@ static int32_t collect(const localai_token_info *t, void *user) {
     return c->stop_at >= 0 && t->index == c->stop_at;
 }
 
-static char *read_file(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    if (s) s[n] = '\0';
-    fclose(f);
-    return s;
-}
-
 static localai_status run(localai_context *ctx, collected *c, int32_t max_tokens,
                           const localai_sampler_params *sp, int32_t *n_gen) {
     memset(c, 0, sizeof *c);
@@ -77,7 +61,7 @@ static localai_status run(localai_context *ctx, collected *c, int32_t max_tokens
 }
 
 int main(void) {
-    char *json = read_file(test_shared_path("reference/stories260K.greedy-from-bos.json"));
+    char *json = test_read_file(test_shared_path("reference/stories260K.greedy-from-bos.json"), NULL);
     char err[256] = "";
     json_value *ref = json ? json_parse(json, err, sizeof err) : NULL;
     free(json);

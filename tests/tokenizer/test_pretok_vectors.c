@@ -8,25 +8,6 @@
 #include "tokenizer/vocab_internal.h"
 #include "test_util.h"
 
-static char *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = (char *)malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf) {
-        buf[n] = '\0';
-        *len = (size_t)n;
-    }
-    return buf;
-}
-
 static size_t unhex(const char *s, size_t n, char *out) {
     size_t k = 0;
     for (size_t i = 0; i + 1 < n; i += 2) {
@@ -47,7 +28,7 @@ typedef struct mini {
 
 static int load_mini(const char *path, mini *m) {
     size_t len;
-    char *txt = read_file(path, &len);
+    char *txt = test_read_file(path, &len);
     if (txt == NULL) return 0;
     size_t lines = 0;
     for (size_t i = 0; i < len; i++) lines += txt[i] == '\n';
@@ -90,7 +71,7 @@ static char *find_sep(char *hay, size_t hn, const char *needle) {
 static void run(const lai_vocab *v, const char *pre, const char *inp_path, const char *out_path,
                 int parse_special) {
     size_t inp_len = 0, out_len = 0;
-    char *inp = read_file(inp_path, &inp_len), *out = read_file(out_path, &out_len);
+    char *inp = test_read_file(inp_path, &inp_len), *out = test_read_file(out_path, &out_len);
     CHECK_MSG(inp && out, "cannot read %s", inp_path);
     if (!inp || !out) return;
     static const char sep[] = "\n__ggml_vocab_test__\n";

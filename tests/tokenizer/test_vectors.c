@@ -8,25 +8,6 @@
 
 #include <stdint.h>
 
-static char *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = (char *)malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf) {
-        buf[n] = '\0';
-        *len = (size_t)n;
-    }
-    return buf;
-}
-
 /* The first occurrence of needle in hay[0..hn), or NULL (texts may hold NUL bytes). */
 static char *find_sep(char *hay, size_t hn, const char *needle) {
     size_t n = strlen(needle);
@@ -55,8 +36,8 @@ static int run_vectors(const char *model_rel, const char *inp_rel, const char *o
     CHECK_STATUS(localai_model_open(model_path, &p, &m), LOCALAI_STATUS_OK);
     if (m == NULL) return 0;
     size_t inp_len = 0, out_len = 0;
-    char *inp = read_file(inp_path, &inp_len);
-    char *out = read_file(out_path, &out_len);
+    char *inp = test_read_file(inp_path, &inp_len);
+    char *out = test_read_file(out_path, &out_len);
     CHECK_MSG(inp && out, "cannot read %s / %s", inp_path, out_path);
     int cases = 0, failed = 0;
     if (inp && out) {

@@ -113,8 +113,11 @@ void lai_cpu_kv_store(const lai_op *op, const lai_cpu_thread *th) {
     const int32_t *slot = (const int32_t *)lai_cpu_data(slots);
     const int64_t row_len = cache->ne[0];
     const int64_t n_tok = slots->ne[0];
-    /* Token t's row starts at the stride of the dimension that counts tokens. */
-    const size_t tok_stride = rows->ne[0] == row_len ? rows->nb[1] : rows->nb[2];
+    /* Token t's row starts at the stride of the dimension that counts tokens: ne[1] of
+     * [row_len, n_tok], ne[2] of [head_dim, n_head_kv, n_tok]. Decide by ne[2], not by
+     * ne[0] == row_len: with one KV head the second form also has ne[0] == row_len (phi3's
+     * fused QKV view, whose token stride is not nb[1]). */
+    const size_t tok_stride = rows->ne[2] > 1 ? rows->nb[2] : rows->nb[1];
     int64_t b, e;
     lai_cpu_split(n_tok, th, &b, &e);
     for (int64_t t = b; t < e; t++) {

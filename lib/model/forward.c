@@ -80,8 +80,11 @@ lai_tensor *lai_fw_attention(lai_forward *f, uint32_t il, lai_tensor *x) {
     rp.freq_base = swa ? hp->rope_freq_base_swa : hp->rope_freq_base;
     rp.freq_scale = swa ? hp->rope_freq_scale_swa : hp->rope_freq_scale;
     rp.ext_factor = hp->yarn_ext_factor;
-    rp.attn_factor = hp->rope_scaling == LAI_ROPE_SCALING_LONGROPE ? hp->rope_attn_factor
-                                                                    : hp->yarn_attn_factor;
+    /* llama.cpp multiplies every rope by rope.scaling.attn_factor, whatever the scaling
+     * type (llama_context); for YaRN it also passes its mscale 1 + 0.1 ln(factor) divided by
+     * the same term the kernel multiplies back in, so nothing else remains. It reads no
+     * yarn_attn_factor key for these architectures. */
+    rp.attn_factor = hp->rope_attn_factor;
     rp.beta_fast = hp->yarn_beta_fast;
     rp.beta_slow = hp->yarn_beta_slow;
     const lai_gguf_tensor *factors = mw->rope_freqs;

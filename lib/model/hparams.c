@@ -315,6 +315,11 @@ static localai_status read_arch(hp_reader *r, lai_hparams *hp) {
         /* 27B (46 layers) scales queries by 1/sqrt(n_embd / n_head) (query_pre_attn_scalar). */
         if (hp->n_layer == 46) hp->attn_scale = 1.0f / sqrtf((float)(hp->n_embd / hp->n_head));
         hp->embd_scale = sqrtf((float)hp->n_embd);
+        /* llama.cpp's gemma2 loader reads a separate base for the sliding layers too */
+        if ((st = opt_f32(r, "rope.freq_base_swa", &hp->rope_freq_base_swa))) return st;
+        if (!(hp->rope_freq_base_swa > 0.0f))
+            return lai_fail(LOCALAI_STATUS_BAD_FORMAT, "key 'gemma2.rope.freq_base_swa': %g is not positive",
+                            (double)hp->rope_freq_base_swa);
         break;
     case LAI_ARCH_GEMMA3:
         hp->rope_neox = 1;

@@ -46,7 +46,8 @@ typedef struct lai_hparams {
     float yarn_beta_fast, yarn_beta_slow, yarn_ext_factor;
     int rope_neox;            /* 1: rotate pairs (i, i + n_rot/2) (qwen2/3, phi3, gemma);
                                * 0: adjacent pairs (2i, 2i+1) (llama) */
-    float rope_freq_base_swa; /* gemma3 local layers (default 10000), else = rope_freq_base */
+    float rope_freq_base_swa; /* sliding layers: rope.freq_base_swa (gemma3 default 10000, gemma2
+                               * default rope_freq_base), else = rope_freq_base */
     /* attention */
     uint32_t n_swa;           /* sliding window size, 0 = none */
     uint8_t swa_layer[LAI_MAX_LAYERS]; /* 1 where layer il uses the sliding window */
@@ -58,7 +59,8 @@ typedef struct lai_hparams {
     float embd_scale;         /* gemma: sqrt(n_embd), else 1 */
     /* appended fields (keep the ones above in place) */
     float rope_freq_scale_swa;  /* scale on sliding-window layers (gemma3: 1), else = rope_freq_scale */
-    float yarn_attn_factor;     /* rope.scaling.yarn_attn_factor, default 1 */
+    float yarn_attn_factor;     /* rope.scaling.yarn_attn_factor, default 1 (the forward pass, like
+                                 * llama.cpp for these architectures, does not use it) */
     float yarn_log_mul;         /* rope.scaling.yarn_log_multiplier, default 0 */
     int rope_finetuned;         /* rope.scaling.finetuned */
     uint32_t swa_pattern;       /* 0: no sliding window; n: layers il % n < n-1 slide (gemma2: 2, gemma3: 6) */

@@ -20,7 +20,15 @@ static void usage(FILE *out) {
             "  --tied            no output.weight\n"
             "  --rope-freqs      llama rope_freqs / phi3 rope_factors_long+short\n"
             "  --separate-qkv    phi3 with attn_q/k/v instead of attn_qkv\n"
-            "  --endoftext       add <|endoftext|> to the byte vocabulary (llama.cpp needs it for phi3)\n");
+            "  --endoftext       add <|endoftext|> to the byte vocabulary (llama.cpp needs it for phi3)\n"
+            "rope scaling (nothing is written unless asked):\n"
+            "  --rope-scaling T  rope.scaling.type: none|linear|yarn|longrope\n"
+            "  --rope-factor F   rope.scaling.factor\n"
+            "  --rope-orig-ctx N rope.scaling.original_context_length (phi3 default: --ctx)\n"
+            "  --rope-attn-factor F  rope.scaling.attn_factor\n"
+            "  --rope-base-swa F rope.freq_base_swa\n"
+            "  --llama3-rope FACTOR,LOW,HIGH,ORIG  llama rope_freqs by Llama 3.1's formula\n"
+            "  --longrope F      phi3 rope_factors_long rising to F, short to F^(1/4)\n");
 }
 
 static int parse_type(const char *name, uint32_t *out) {
@@ -32,6 +40,25 @@ static int parse_type(const char *name, uint32_t *out) {
         }
     }
     return 0;
+}
+
+static int parse_f32(const char *s, float *out) {
+    char *end;
+    float v = strtof(s, &end);
+    if (*s == '\0' || *end != '\0' || !(v == v)) return 0;
+    *out = v;
+    return 1;
+}
+
+/* n comma-separated numbers */
+static int parse_f32_list(const char *s, float *out, int n) {
+    for (int i = 0; i < n; i++) {
+        char *end;
+        out[i] = strtof(s, &end);
+        if (end == s || *end != (i + 1 < n ? ',' : '\0')) return 0;
+        s = end + 1;
+    }
+    return 1;
 }
 
 static int parse_u32(const char *s, uint32_t *out) {
@@ -66,6 +93,13 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--rot") == 0 && v) ok = parse_u32(v, &o.n_rot);
         else if (strcmp(a, "--swa") == 0 && v) ok = parse_u32(v, &o.n_swa);
         else if (strcmp(a, "--rope-base") == 0 && v) o.rope_freq_base = strtof(v, NULL);
+        else if (strcmp(a, "--rope-scaling") == 0 && v) o.rope_scaling_type = v;
+        else if (strcmp(a, "--rope-factor") == 0 && v) ok = parse_f32(v, &o.rope_scaling_factor);
+        else if (strcmp(a, "--rope-orig-ctx") == 0 && v) ok = parse_u32(v, &o.rope_orig_ctx);
+        else if (strcmp(a, "--rope-attn-factor") == 0 && v) ok = parse_f32(v, &o.rope_attn_factor);
+        else if (strcmp(a, "--rope-base-swa") == 0 && v) ok = parse_f32(v, &o.rope_freq_base_swa);
+        else if (strcmp(a, "--llama3-rope") == 0 && v) ok = parse_f32_list(v, o.llama3_rope, 4);
+        else if (strcmp(a, "--longrope") == 0 && v) ok = parse_f32(v, &o.longrope_max);
         else if (strcmp(a, "--tied") == 0) { o.tied = 1; takes = 0; }
         else if (strcmp(a, "--rope-freqs") == 0) { o.rope_freqs = 1; takes = 0; }
         else if (strcmp(a, "--separate-qkv") == 0) { o.phi3_separate_qkv = 1; takes = 0; }

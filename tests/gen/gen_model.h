@@ -27,6 +27,17 @@ typedef struct gen_options {
     /* For llama.cpp (tests/llamacpp): append <|endoftext|> to the byte vocabulary, which
      * llama.cpp needs to load a phi3 model. */
     int endoftext_token;
+    /* Rope scaling (tests/llamacpp's rope variants); the defaults write nothing, so files
+     * made without these options stay byte-identical. */
+    const char *rope_scaling_type; /* rope.scaling.type: none|linear|yarn|longrope (NULL: not written) */
+    float rope_scaling_factor;     /* rope.scaling.factor (0: not written) */
+    uint32_t rope_orig_ctx;        /* rope.scaling.original_context_length (0: not written; phi3 writes n_ctx) */
+    float rope_attn_factor;        /* rope.scaling.attn_factor (0: not written) */
+    float rope_freq_base_swa;      /* rope.freq_base_swa (0: not written) */
+    float llama3_rope[4];          /* factor, low_freq_factor, high_freq_factor, original context:
+                                    * llama rope_freqs.weight by Llama 3.1's formula (factor 0: off) */
+    float longrope_max;            /* phi3: deterministic rope_factors_long rising from 1 to this,
+                                    * rope_factors_short to its 4th root (0: off) */
 } gen_options;
 
 /* Defaults: a tiny llama, f32, seed 1, no vocab file. */

@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* Largest n_rot / 2 the deterministic rope factor tensors are made for. */
+#define LAI_MAX_ROT_HALF 1024
+
 void gen_options_init(gen_options *o) {
     memset(o, 0, sizeof *o);
     o->arch = LAI_ARCH_LLAMA;
@@ -62,13 +65,14 @@ typedef struct gen_ctx {
 
 /* Adds one tensor with random values: vectors near 1 (norm-like) or small (biases),
  * matrices scaled by 1/sqrt(fan-in) so activations stay in range. */
+static localai_status write_tensor(gen_ctx *c, const char *name, uint32_t n_dims, uint64_t ne0,
+                                   uint64_t ne1, float *f);
+
 static localai_status add_tensor(gen_ctx *c, const char *name, uint32_t n_dims, uint64_t ne0,
                                  uint64_t ne1, int is_norm) {
     const gen_options *o = c->o;
     if (o->skip_tensor != NULL && strcmp(name, o->skip_tensor) == 0) return LOCALAI_STATUS_OK;
     if (o->reshape_tensor != NULL && strcmp(name, o->reshape_tensor) == 0) ne0 = o->reshape_ne0;
-    uint32_t type = n_dims == 1 ? LAI_TYPE_F32 : o->weight_type;
-    if (o->f16_tensor != NULL && strcmp(name, o->f16_tensor) == 0) type = LAI_TYPE_F16;
     uint64_t n = ne0 * (n_dims == 2 ? ne1 : 1);
     float *f = malloc((size_t)n * sizeof(float));
     if (f == NULL) return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "gen: out of memory");
@@ -77,6 +81,25 @@ static localai_status add_tensor(gen_ctx *c, const char *name, uint32_t n_dims, 
         float u = next_uniform(&c->rng);
         f[i] = n_dims == 1 ? (is_norm ? 1.0f + 0.1f * u : 0.05f * u) : u * scale;
     }
+    return write_tensor(c, name, n_dims, ne0, ne1, f);
+}
+
+/* Adds a 1-D f32 tensor with the given values (no draw from the generator, so the
+ * random tensors after it are the same as without it). */
+static localai_status add_tensor_values(gen_ctx *c, const char *name, uint64_t n, const float *v) {
+    float *f = malloc((size_t)n * sizeof(float));
+    if (f == NULL) return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "gen: out of memory");
+    memcpy(f, v, (size_t)n * sizeof(float));
+    return write_tensor(c, name, 1, n, 1, f);
+}
+
+/* Converts f (taken over and freed) to the tensor's type and adds it. */
+static localai_status write_tensor(gen_ctx *c, const char *name, uint32_t n_dims, uint64_t ne0,
+                                   uint64_t ne1, float *f) {
+    const gen_options *o = c->o;
+    uint32_t type = n_dims == 1 ? LAI_TYPE_F32 : o->weight_type;
+    if (o->f16_tensor != NULL && strcmp(name, o->f16_tensor) == 0) type = LAI_TYPE_F16;
+    uint64_t n = ne0 * (n_dims == 2 ? ne1 : 1);
     const lai_type_traits *tr = lai_type_get(type);
     uint64_t row_bytes = 0;
     localai_status st = lai_type_row_bytes(type, ne0, &row_bytes);
@@ -119,6 +142,47 @@ static localai_status add_layer_tensor(gen_ctx *c, uint32_t il, const char *suff
     return add_tensor(c, name, n_dims, ne0, ne1, is_norm);
 }
 
+/* rope_freqs.weight as convert_hf_to_gguf.py computes it for rope_type "llama3" (Llama
+ * 3.1/3.2): 1 for short wavelengths, `factor` beyond the original context, a smooth blend
+ * between. */
+static localai_status add_llama3_factors(gen_ctx *c, uint64_t rot) {
+    const gen_options *o = c->o;
+    const double factor = o->llama3_rope[0], low = o->llama3_rope[1], high = o->llama3_rope[2];
+    const double orig = o->llama3_rope[3];
+    const double base = o->rope_freq_base > 0.0f ? o->rope_freq_base : 10000.0;
+    const double pi = 3.14159265358979323846;
+    float v[LAI_MAX_ROT_HALF];
+    if (rot / 2 > LAI_MAX_ROT_HALF || !(high > low) || !(orig > 0))
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "gen: bad llama3 rope parameters");
+    for (uint64_t i = 0; i < rot / 2; i++) {
+        double wavelen = 2 * pi * pow(base, (double)(2 * i) / (double)rot);
+        if (wavelen < orig / high) v[i] = 1.0f;
+        else if (wavelen > orig / low) v[i] = (float)factor;
+        else {
+            double smooth = (orig / wavelen - low) / (high - low);
+            v[i] = (float)(1.0 / ((1.0 - smooth) / factor + smooth));
+        }
+    }
+    return add_tensor_values(c, "rope_freqs.weight", rot / 2, v);
+}
+
+/* Phi-3 style LongRoPE factors without random draws: long factors rise geometrically
+ * from 1 to longrope_max over the dimensions (like Phi-3.5's, which reach tens), short
+ * ones to its 4th root, so the two lead to clearly different rotations. */
+static localai_status add_longrope_factors(gen_ctx *c, uint64_t rot) {
+    const uint64_t n = rot / 2;
+    float lo[LAI_MAX_ROT_HALF], sh[LAI_MAX_ROT_HALF];
+    if (n > LAI_MAX_ROT_HALF || n == 0)
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "gen: bad longrope dimensions");
+    for (uint64_t i = 0; i < n; i++) {
+        double t = n > 1 ? (double)i / (double)(n - 1) : 0.0;
+        lo[i] = (float)pow(c->o->longrope_max, t);
+        sh[i] = (float)pow(c->o->longrope_max, t / 4.0);
+    }
+    localai_status st = add_tensor_values(c, "rope_factors_long.weight", n, lo);
+    return st != LOCALAI_STATUS_OK ? st : add_tensor_values(c, "rope_factors_short.weight", n, sh);
+}
+
 /* The tensor list of each architecture, written out from llama.cpp's names and shapes
  * (independently of lib/model's tables, so binding a generated file checks them). */
 static localai_status add_tensors(gen_ctx *c, uint64_t n_vocab) {
@@ -138,6 +202,8 @@ static localai_status add_tensors(gen_ctx *c, uint64_t n_vocab) {
         TRY(add_tensor(c, "rope_factors_long.weight", 1, rot / 2, 1, 1));
         TRY(add_tensor(c, "rope_factors_short.weight", 1, rot / 2, 1, 1));
     }
+    if (o->llama3_rope[0] != 0.0f && a == LAI_ARCH_LLAMA) TRY(add_llama3_factors(c, rot));
+    if (o->longrope_max != 0.0f && a == LAI_ARCH_PHI3) TRY(add_longrope_factors(c, rot));
     for (uint32_t il = 0; il < o->n_layer; il++) {
         TRY(add_layer_tensor(c, il, "attn_norm.weight", 1, E, 1, 1));
         if (a == LAI_ARCH_PHI3 && !o->phi3_separate_qkv) {
@@ -261,7 +327,19 @@ static localai_status add_metadata(gen_ctx *c) {
         TRY(lai_gguf_writer_set_f32(w, KEY("final_logit_softcapping"), 30.0f));
     }
     if (o->arch == LAI_ARCH_PHI3)
-        TRY(lai_gguf_writer_set_u32(w, KEY("rope.scaling.original_context_length"), o->n_ctx));
+        TRY(lai_gguf_writer_set_u32(w, KEY("rope.scaling.original_context_length"),
+                                    o->rope_orig_ctx ? o->rope_orig_ctx : o->n_ctx));
+    /* rope scaling keys, only when asked for (see gen_options) */
+    if (o->rope_scaling_type != NULL)
+        TRY(lai_gguf_writer_set_str(w, KEY("rope.scaling.type"), o->rope_scaling_type));
+    if (o->rope_scaling_factor != 0.0f)
+        TRY(lai_gguf_writer_set_f32(w, KEY("rope.scaling.factor"), o->rope_scaling_factor));
+    if (o->rope_orig_ctx && o->arch != LAI_ARCH_PHI3)
+        TRY(lai_gguf_writer_set_u32(w, KEY("rope.scaling.original_context_length"), o->rope_orig_ctx));
+    if (o->rope_attn_factor != 0.0f)
+        TRY(lai_gguf_writer_set_f32(w, KEY("rope.scaling.attn_factor"), o->rope_attn_factor));
+    if (o->rope_freq_base_swa != 0.0f)
+        TRY(lai_gguf_writer_set_f32(w, KEY("rope.freq_base_swa"), o->rope_freq_base_swa));
 #undef KEY
 #undef TRY
     return LOCALAI_STATUS_OK;

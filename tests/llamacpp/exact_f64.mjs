@@ -20,16 +20,32 @@ function hparams(g) {
         head_k: k("attention.key_length", n_embd / n_head),
         head_v: k("attention.value_length", n_embd / n_head),
         eps: k("attention.layer_norm_rms_epsilon", 1e-5),
-        base: k("rope.freq_base", 10000), freq_scale: 1,
+        base: k("rope.freq_base", 10000),
         n_swa: k("attention.sliding_window", 0),
         attn_softcap: 0, final_softcap: 0, neox: NEOX_ARCHS.has(a),
     };
     hp.n_rot = k("rope.dimension_count", hp.head_k);
-    const st = k("rope.scaling.type", "none");
-    if (st === "linear") hp.freq_scale = 1 / k("rope.scaling.factor", 1);
-    else if (st !== "none" && k("rope.scaling.factor", 1) !== 1)
-        throw new Error(`${g.path}: rope scaling '${st}' is not in the exact reference`);
-    if (k("rope.scale_linear") !== undefined) hp.freq_scale = 1 / k("rope.scale_linear");
+    // Rope scaling as llama.cpp's loader and context set it up (llama_model::load_hparams,
+    // llama_context's constructor); none of these architectures reads the yarn_* keys.
+    const type = k("rope.scaling.type", "linear");
+    if (!["none", "linear", "yarn", "longrope"].includes(type))
+        throw new Error(`${g.path}: rope scaling '${type}' is not in the exact reference`);
+    const factor = k("rope.scaling.factor", k("rope.scale_linear", 0));
+    const scaleTrain = factor === 0 ? 1 : 1 / factor;
+    hp.rope_type = type;
+    hp.freq_scale = type === "none" ? 1 : scaleTrain; // "none" never scales
+    hp.n_ctx_orig = k("rope.scaling.original_context_length", k("context_length")) || k("context_length");
+    hp.ext_factor = type === "yarn" ? 1 : 0;
+    hp.beta_fast = 32; hp.beta_slow = 1;
+    // The attention factor handed to rope: for YaRN llama.cpp takes its mscale
+    // (1 + 0.1 ln factor) and divides the kernel's own copy of it back out; then the
+    // file's rope.scaling.attn_factor (phi3's LongRoPE factor) multiplies, whatever the type.
+    let attn = 1;
+    if (hp.ext_factor !== 0) {
+        const f = 1 / hp.freq_scale;
+        attn = (f <= 1 ? 1 : 0.1 * Math.log(f) + 1) / (1 + 0.1 * Math.log(f));
+    }
+    hp.attn_factor = attn * k("rope.scaling.attn_factor", 1);
     // Which layers slide, and their rope, as llama.cpp's per-architecture loaders set them.
     hp.swa = (il) => {
         if (!hp.n_swa) return false;
@@ -37,7 +53,14 @@ function hparams(g) {
         if (a === "gemma3") return il % 6 < 5;
         return false; // llama.cpp runs llama/qwen/phi3 without a window
     };
-    hp.rope_of = (il) => (a === "gemma3" && hp.swa(il) ? { base: 10000, scale: 1 } : { base: hp.base, scale: hp.freq_scale });
+    // Sliding layers: gemma3 keeps rope.freq_base_swa (10000) unscaled; gemma2 takes the
+    // global base (or rope.freq_base_swa) and the file's scale (llama.cpp's gemma2 loader).
+    const swaRope = a === "gemma3" ? { base: k("rope.freq_base_swa", 10000), scale: 1 }
+        : { base: k("rope.freq_base_swa", hp.base), scale: scaleTrain };
+    hp.rope_of = (il) => {
+        const r = hp.swa(il) ? swaRope : { base: hp.base, scale: hp.freq_scale };
+        return { ...r, ext: hp.ext_factor, attn: hp.attn_factor, corr: yarnCorrDims(hp.n_rot, hp.n_ctx_orig, r.base, hp.beta_fast, hp.beta_slow) };
+    };
     hp.attn_scale = 1 / Math.sqrt(hp.head_k);
     if (a === "gemma2") {
         hp.attn_softcap = k("attn_logit_softcapping", 50);
@@ -64,11 +87,29 @@ function rmsnorm(x, w, eps, off = 0, n = x.length) {
     for (let i = 0; i < n; i++) x[off + i] = x[off + i] * r * (w ? w[i] : 1);
 }
 
-function rope(x, off, nRot, pos, base, scale, neox, factors) {
+// YaRN's correction range: the pair indices that turn beta_fast and beta_slow times over
+// the original context (ggml_rope_yarn_corr_dims).
+function yarnCorrDims(nRot, nCtxOrig, base, betaFast, betaSlow) {
+    const dim = (beta) => (nRot * Math.log(nCtxOrig / (beta * 2 * Math.PI))) / (2 * Math.log(base));
+    return [Math.max(0, Math.floor(dim(betaFast))), Math.min(nRot - 1, Math.ceil(dim(betaSlow)))];
+}
+
+// Rotates the first nRot values of one head (rp from hp.rope_of): theta = pos * base^(-i0/nRot)
+// / factor, scaled by freq_scale; YaRN blends scaled and unscaled theta by a ramp over the
+// correction range and multiplies by its mscale; cos and sin carry the attention factor.
+function rope(x, off, nRot, pos, rp, neox, factors) {
+    let mscale = rp.attn;
+    if (rp.ext !== 0) mscale *= 1 + 0.1 * Math.log(1 / rp.scale);
     for (let i0 = 0; i0 < nRot; i0 += 2) {
         const ff = factors ? factors[i0 / 2] : 1;
-        const theta = (scale * pos * Math.pow(base, -i0 / nRot)) / ff;
-        const c = Math.cos(theta), s = Math.sin(theta);
+        const extrap = (pos * Math.pow(rp.base, -i0 / nRot)) / ff;
+        let theta = rp.scale * extrap;
+        if (rp.ext !== 0) {
+            const y = (i0 / 2 - rp.corr[0]) / Math.max(0.001, rp.corr[1] - rp.corr[0]);
+            const mix = (1 - Math.min(1, Math.max(0, y))) * rp.ext;
+            theta = theta * (1 - mix) + extrap * mix;
+        }
+        const c = Math.cos(theta) * mscale, s = Math.sin(theta) * mscale;
         const a = neox ? off + i0 / 2 : off + i0, b = neox ? a + nRot / 2 : a + 1;
         const x0 = x[a], x1 = x[b];
         x[a] = x0 * c - x1 * s;
@@ -80,8 +121,9 @@ const silu = (x) => x / (1 + Math.exp(-x));
 const geluTanh = (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
 
 // Logits (Float64Array of n_vocab) after each of `tokens`, for the positions asked.
-// nCtx is the context length llama.cpp ran with: phi3 picks its long rope factors when it
-// exceeds rope.scaling.original_context_length, its short ones otherwise.
+// nCtx is the context per sequence llama.cpp ran with (after its padding to 256): phi3
+// picks its long rope factors when it exceeds rope.scaling.original_context_length, its
+// short ones otherwise.
 export function exactLogits(path, tokens, positions, nCtx = 64) {
     const g = readGguf(path);
     const hp = hparams(g);
@@ -96,13 +138,12 @@ export function exactLogits(path, tokens, positions, nCtx = 64) {
     const n_vocab = g.tensors["token_embd.weight"].ne[1];
     const gemma = arch === "gemma2" || arch === "gemma3";
     const T = tokens.length, nq = n_head * head_k, nk = n_head_kv * head_k, nv = n_head_kv * head_v;
+    // llama.cpp's get_rope_factors: rope_freqs when present, else LongRoPE's long factors
+    // when the context per sequence exceeds the original one, else the short ones (phi3
+    // always loads them; llama only with rope.scaling.type longrope).
     let ropeFactors = opt("rope_freqs.weight");
-    if (!ropeFactors && (g.tensors["rope_factors_long.weight"] || g.tensors["rope_factors_short.weight"])) {
-        const orig = g.meta[`${arch}.rope.scaling.original_context_length`] ?? g.meta[`${arch}.context_length`];
-        ropeFactors = opt(nCtx > orig ? "rope_factors_long.weight" : "rope_factors_short.weight");
-        if (g.meta[`${arch}.rope.scaling.attn_factor`] !== undefined && g.meta[`${arch}.rope.scaling.attn_factor`] !== 1)
-            throw new Error(`${path}: rope attn_factor is not in the exact reference`);
-    }
+    if (!ropeFactors && (arch === "phi3" || hp.rope_type === "longrope"))
+        ropeFactors = opt(nCtx > hp.n_ctx_orig ? "rope_factors_long.weight" : "rope_factors_short.weight");
 
     let X = tokens.map((t) => {
         if (t < 0 || t >= n_vocab) throw new Error(`token ${t} outside the vocabulary`);
@@ -141,11 +182,11 @@ export function exactLogits(path, tokens, positions, nCtx = 64) {
             }
             for (let hh = 0; hh < n_head; hh++) {
                 if (L.q_norm) rmsnorm(q, L.q_norm, eps, hh * head_k, head_k);
-                rope(q, hh * head_k, hp.n_rot, t, rp.base, rp.scale, hp.neox, ropeFactors);
+                rope(q, hh * head_k, hp.n_rot, t, rp, hp.neox, ropeFactors);
             }
             for (let hh = 0; hh < n_head_kv; hh++) {
                 if (L.k_norm) rmsnorm(k, L.k_norm, eps, hh * head_k, head_k);
-                rope(k, hh * head_k, hp.n_rot, t, rp.base, rp.scale, hp.neox, ropeFactors);
+                rope(k, hh * head_k, hp.n_rot, t, rp, hp.neox, ropeFactors);
             }
             Q.push(q); K.push(k); V.push(v);
         }

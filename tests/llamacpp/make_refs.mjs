@@ -50,6 +50,50 @@ const SHAPES = {
         "--layers", "6", "--swa", "4", "--rope-base", "1000000", "--tied"],
 };
 
+// Rope variants (F32 weights, so the tolerance is the tightest): every rope scaling of
+// llama.cpp these architectures meet in real files, on a longer prompt so that positions
+// up to 31 turn the low frequencies too. Each names its generator arguments after
+// --arch; the comments say which llama.cpp path it exercises.
+const ROPE_N_TOKENS = 32;
+const ROPE_POSITIONS = [3, 15, 31];
+const SMALL = ["--embd", "128", "--ff", "256", "--heads", "2", "--kv-heads", "1"]; // head_dim 64
+export const ROPE_VARIANTS = [
+    // Llama 3.1/3.2: rope_freqs.weight from the "llama3" formula (factor 8, low 1, high 4,
+    // original context 32, so the factors span 1..8 over the 32 pairs)
+    { name: "rope-llama3", args: ["llama", ...SMALL, "--llama3-rope", "8,1,4,32"] },
+    // linear scaling: every angle divided by the factor
+    { name: "rope-linear-llama", args: ["llama", ...SMALL, "--rope-scaling", "linear", "--rope-factor", "4"] },
+    // YaRN (Qwen2.5/Qwen3 long context): ramp between scaled and unscaled angles over the
+    // pairs 0..13 (original context 256) and the mscale 1 + 0.1 ln 4 on q and k
+    { name: "rope-yarn-qwen2", args: ["qwen2", ...SMALL, "--rope-scaling", "yarn", "--rope-factor", "4",
+        "--rope-orig-ctx", "256"] },
+    { name: "rope-yarn-qwen3", args: ["qwen3", ...SMALL, "--head-dim", "128", "--rope-scaling", "yarn",
+        "--rope-factor", "8", "--rope-orig-ctx", "64", "--rope-base", "1000000"] },
+    // Phi-3 LongRoPE: llama.cpp's context (256 after padding) exceeds the original 128, so
+    // it takes the long factors; rope.scaling.attn_factor scales q and k
+    { name: "rope-longrope-phi3-long", args: ["phi3", ...SMALL.slice(0, 6), "--kv-heads", "2", "--endoftext",
+        "--longrope", "40", "--rope-orig-ctx", "128", "--rope-attn-factor", "1.19"] },
+    // ... and here 4096 > 256: the short factors; with partial rotary (48 of 64, as Phi-4-mini)
+    { name: "rope-longrope-phi3-short", args: ["phi3", ...SMALL.slice(0, 6), "--kv-heads", "2", "--endoftext",
+        "--longrope", "40", "--rope-orig-ctx", "4096", "--rope-attn-factor", "1.19", "--rot", "48"] },
+    // partial rotary alone: only the first n_rot dims of each head turn
+    { name: "rope-partial-phi3", args: ["phi3", ...SMALL, "--endoftext", "--rot", "16"] },
+    { name: "rope-partial-gemma2", args: ["gemma2", ...SMALL, "--swa", "8", "--rot", "32", "--tied"] },
+    // Gemma 3 (4B+): linear factor 8 on the global layers only; local layers keep
+    // rope.freq_base_swa unscaled
+    { name: "rope-gemma3-linear", args: ["gemma3", ...SMALL, "--layers", "6", "--swa", "8",
+        "--rope-base", "1000000", "--rope-base-swa", "20000", "--rope-scaling", "linear",
+        "--rope-factor", "8", "--tied"] },
+    // gemma2 reads rope.freq_base_swa too (llama.cpp's gemma2 loader)
+    { name: "rope-base-swa-gemma2", args: ["gemma2", ...SMALL, "--swa", "8", "--rope-base-swa", "100",
+        "--tied"] },
+    // rope.scaling.attn_factor multiplies whatever the scaling type (llama_context)
+    { name: "rope-attn-factor-qwen3", args: ["qwen3", ...SMALL, "--rope-attn-factor", "1.3"] },
+    // Not rope: phi3's fused QKV with a single KV head (its K and V views are [head_dim, 1,
+    // n_tokens] with a token stride of the whole fused row; the main grid has n_kv = n_head)
+    { name: "phi3-fused-qkv-1kv", args: ["phi3", ...SMALL, "--endoftext"] },
+];
+
 // The generator's command line for one model; "{out}" stands for the output path.
 export function genArgs(arch, type, seed) {
     return ["--arch", arch, "--type", type.toLowerCase().replace("_k", "_K"), "--seed", String(seed),
@@ -64,10 +108,10 @@ function fnv1a64(buf) {
 }
 
 // Prompt tokens: a fixed pseudo-random walk over the vocabulary (LCG), the same every run.
-function promptTokens(nVocab, seed) {
+function promptTokens(nVocab, seed, n = N_TOKENS) {
     let x = (seed * 2654435761) >>> 0;
     const t = [];
-    for (let i = 0; i < N_TOKENS; i++) {
+    for (let i = 0; i < n; i++) {
         x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
         t.push(x % nVocab);
     }
@@ -111,6 +155,16 @@ async function main() {
             const tokens = promptTokens(nVocab, seed);
             made.push(await makeRef(llama, name, out, tokens, POSITIONS, { arch, type, gen_args: gargs }));
         }
+    }
+    for (const [i, v] of (gen ? ROPE_VARIANTS : []).entries()) {
+        if (only && !only.has(v.name)) continue;
+        const seed = 1001 + i;
+        const gargs = ["--arch", v.args[0], "--seed", String(seed), ...v.args.slice(1), "--out", "{out}"];
+        const out = path.join(work, v.name + ".gguf");
+        execFileSync(gen, gargs.map((a) => (a === "{out}" ? out : a)), { stdio: "inherit" });
+        const nVocab = exactLogits(out, [0], [0])[0].length;
+        const tokens = promptTokens(nVocab, seed, ROPE_N_TOKENS);
+        made.push(await makeRef(llama, v.name, out, tokens, ROPE_POSITIONS, { arch: v.args[0], type: "F32", gen_args: gargs }));
     }
     // The index lists every reference present (meson reads it to declare one test each).
     const all = fs.readdirSync(refsDir).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5));

@@ -53,7 +53,9 @@ export async function referenceLogits(llama, modelPath, tokens, positions, threa
         for (const [tok, v] of m) row[tok] = v;
         return row;
     });
-    const n_ctx = context.contextSize;
+    // The context llama.cpp really runs with: it pads the asked size up to a multiple of
+    // 256 (llama_context), and phi3's choice of rope factors depends on it.
+    const n_ctx = context._ctx?.getContextSize?.() ?? context.contextSize;
     await context.dispose();
     await model.dispose();
     return { n_vocab, rows, n_ctx };

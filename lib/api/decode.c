@@ -81,7 +81,10 @@ static localai_status run_graph(localai_context *ctx, uint32_t n_tokens, uint32_
     f.n_tokens = n_tokens;
     f.n_outputs = n_rows;
     f.n_kv = n_kv;
-    f.n_ctx_seq = ctx->n_ctx / ctx->n_seq_max;
+    /* The context per sequence as llama.cpp counts it, since phi3's choice of long or short
+     * rope factors depends on it: llama.cpp pads n_ctx, then each sequence's share, up to
+     * multiples of 256 (n_ctx <= 2^24 here, so no overflow). */
+    f.n_ctx_seq = ((ctx->n_ctx + 255u) / 256u * 256u / ctx->n_seq_max + 255u) / 256u * 256u;
     lai_tensor *logits = lai_forward_build(&f);
     if (logits == NULL) return ctx->graph.status != LOCALAI_STATUS_OK ? ctx->graph.status : LOCALAI_STATUS_INTERNAL;
     if ((st = lai_graph_plan(&ctx->graph)) != LOCALAI_STATUS_OK) return st;

@@ -175,7 +175,7 @@ async function main() {
 // Evaluates one model both ways and writes refs/NAME.json; returns NAME.
 async function makeRef(llama, name, file, tokens, positions, fields) {
     const bytes = fs.readFileSync(file);
-    const { n_vocab, rows, n_ctx } = await referenceLogits(llama, file, tokens, positions);
+    const { n_vocab, rows, n_ctx, n_ctx_asked } = await referenceLogits(llama, file, tokens, positions);
     const exact = exactLogits(file, tokens, positions, n_ctx).map((a) => Array.from(a));
     if (exact[0].length !== n_vocab) throw new Error(`${name}: llama.cpp n_vocab ${n_vocab}, file ${exact[0].length}`);
     const e = nrmse(rows, exact);
@@ -184,7 +184,7 @@ async function makeRef(llama, name, file, tokens, positions, fields) {
     const tol = Math.max(1e-3, 2 * e);
     const ref = {
         name, ...fields, model_bytes: bytes.length, model_fnv1a64: fnv1a64(bytes),
-        llama_cpp: "node-llama-cpp " + (await llamaVersion()) + ", CPU, F16 KV cache", n_ctx, tokens,
+        llama_cpp: "node-llama-cpp " + (await llamaVersion()) + ", CPU, F16 KV cache", n_ctx_asked, n_ctx, tokens,
         positions, n_vocab, nrmse_llama_exact: Number(e.toPrecision(4)), tol: Number(tol.toPrecision(4)),
         logits: rows.map((r) => r.map((v) => Number(v.toPrecision(7)))),
     };

@@ -33,8 +33,9 @@ export async function openLlama() {
 // kvType "F16" is llama.cpp's default (and ours); "F32" isolates the rounding of the weights.
 export async function referenceLogits(llama, modelPath, tokens, positions, threads = 2, kvType = "F16") {
     const model = await llama.loadModel({ modelPath, gpuLayers: 0, useMmap: true });
+    const n_ctx_asked = Math.max(64, tokens.length + 8);
     const context = await model.createContext({
-        contextSize: Math.max(64, tokens.length + 8),
+        contextSize: n_ctx_asked,
         batchSize: Math.max(8, tokens.length),
         threads,
         flashAttention: false,
@@ -58,7 +59,7 @@ export async function referenceLogits(llama, modelPath, tokens, positions, threa
     const n_ctx = context._ctx?.getContextSize?.() ?? context.contextSize;
     await context.dispose();
     await model.dispose();
-    return { n_vocab, rows, n_ctx };
+    return { n_vocab, rows, n_ctx, n_ctx_asked };
 }
 
 export async function tokenizeLikeCli(llama, modelPath, text) {

@@ -172,8 +172,9 @@ int main(int argc, char **argv) {
     }
     localai_context_params cp;
     localai_context_params_init(&cp);
-    /* The context length llama.cpp ran with: it picks phi3's long or short rope factors. */
-    double ref_ctx = num(ref, "n_ctx", 256);
+    /* The context size llama.cpp was asked for (n_ctx_asked; older references have only
+     * n_ctx): like llama.cpp, we pad it to pick phi3's long or short rope factors. */
+    double ref_ctx = num(ref, "n_ctx_asked", num(ref, "n_ctx", 256));
     cp.n_ctx = (uint32_t)(ref_ctx >= n_tok && ref_ctx < 1e6 ? ref_ctx : n_tok);
     cp.n_batch = (uint32_t)n_tok;
     cp.n_threads = 2;

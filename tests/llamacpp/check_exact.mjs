@@ -9,12 +9,17 @@
 // Then, for each of the 14 non-F32 weight types, a llama model whose token embedding is
 // random blocks of that type: llama.cpp dequantizes embedding rows exactly, so this
 // checks gguf_f64.mjs's dequantizers (measured 1.2e-7..2.5e-7 for all of them).
-// usage: node tests/llamacpp/check_exact.mjs [WORKDIR]
+// With the project's generator, also make_refs.mjs's rope variants (Llama 3.1 factors,
+// linear, YaRN, LongRoPE long and short, partial rotary, freq_base_swa, attn_factor) on
+// their 32-token prompts: measured 2e-7..5e-7, gemma 2e-4..4e-4 (the F16 GELU table).
+// usage: node tests/llamacpp/check_exact.mjs [WORKDIR [GENERATOR]]
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { exactLogits, nrmse } from "./exact_f64.mjs";
 import { openLlama, referenceLogits } from "./ref_logits.mjs";
+import { ROPE_VARIANTS } from "./make_refs.mjs";
 
 function ggufWriter() {
     const parts = [];
@@ -202,5 +207,18 @@ for (const [name, type] of Object.entries(TYPE_IDS)) {
     const e = nrmse(rows, exact);
     worst = Math.max(worst, e);
     console.log(`llama, ${name.padEnd(6)} embedding, F32 KV: nrmse(llama.cpp, exact) = ${e.toExponential(3)}`);
+}
+if (process.argv[3]) {
+    for (const v of ROPE_VARIANTS) {
+        const file = path.join(work, `check-${v.name}.gguf`);
+        execFileSync(path.resolve(process.argv[3]), ["--arch", v.args[0], "--seed", "7", ...v.args.slice(1), "--out", file]);
+        const n_vocab = exactLogits(file, [0], [0])[0].length;
+        const tokens = Array.from({ length: 32 }, (_, k) => (k * 41 + 3) % n_vocab);
+        const pos = [3, 15, 31];
+        const { rows, n_ctx } = await referenceLogits(llama, file, tokens, pos, 2, "F32");
+        const e = nrmse(rows, exactLogits(file, tokens, pos, n_ctx).map((a) => Array.from(a)));
+        worst = Math.max(worst, e);
+        console.log(`${v.name.padEnd(26)} F32 KV: nrmse(llama.cpp, exact) = ${e.toExponential(3)}`);
+    }
 }
 process.exit(worst < 5e-4 ? 0 : 1);

@@ -199,4 +199,6 @@ async function llamaVersion() {
     return pkg ? JSON.parse(fs.readFileSync(pkg, "utf8")).version : "unknown";
 }
 
-main().catch((e) => { console.error(e?.stack ?? String(e)); process.exit(1); });
+// A command, and a module (check_exact.mjs reads ROPE_VARIANTS).
+if (process.argv[1] && import.meta.url === url.pathToFileURL(process.argv[1]).href)
+    main().catch((e) => { console.error(e?.stack ?? String(e)); process.exit(1); });

@@ -38,6 +38,9 @@
 static const lai_tensor_spec llama_tensors[] = {
     COMMON_TOP,
     {"rope_freqs.weight", M(rope_freqs), OPT, D1(ROT_HALF)}, /* llama 3.1+ */
+    /* LongRoPE llama conversions (used with rope.scaling.type longrope, as llama.cpp does) */
+    {"rope_factors_long.weight", M(rope_factors_long), OPT, D1(ROT_HALF)},
+    {"rope_factors_short.weight", M(rope_factors_short), OPT, D1(ROT_HALF)},
     ATTN_NORM,
     ATTN_QKV_SEPARATE(0),
     {"blk.%u.attn_q.bias", L(attn_q_bias), LAY | OPT, D1(Q)},

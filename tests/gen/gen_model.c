@@ -28,7 +28,7 @@ static void usage(FILE *out) {
             "  --rope-attn-factor F  rope.scaling.attn_factor\n"
             "  --rope-base-swa F rope.freq_base_swa\n"
             "  --llama3-rope FACTOR,LOW,HIGH,ORIG  llama rope_freqs by Llama 3.1's formula\n"
-            "  --longrope F      phi3 rope_factors_long rising to F, short to F^(1/4)\n");
+            "  --longrope F      phi3/llama rope_factors_long rising to F, short to F^(1/4)\n");
 }
 
 static int parse_type(const char *name, uint32_t *out) {

@@ -36,7 +36,7 @@ typedef struct gen_options {
     float rope_freq_base_swa;      /* rope.freq_base_swa (0: not written) */
     float llama3_rope[4];          /* factor, low_freq_factor, high_freq_factor, original context:
                                     * llama rope_freqs.weight by Llama 3.1's formula (factor 0: off) */
-    float longrope_max;            /* phi3: deterministic rope_factors_long rising from 1 to this,
+    float longrope_max;            /* phi3, llama: deterministic rope_factors_long rising from 1 to this,
                                     * rope_factors_short to its 4th root (0: off) */
 } gen_options;
 

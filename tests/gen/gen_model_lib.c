@@ -203,7 +203,8 @@ static localai_status add_tensors(gen_ctx *c, uint64_t n_vocab) {
         TRY(add_tensor(c, "rope_factors_short.weight", 1, rot / 2, 1, 1));
     }
     if (o->llama3_rope[0] != 0.0f && a == LAI_ARCH_LLAMA) TRY(add_llama3_factors(c, rot));
-    if (o->longrope_max != 0.0f && a == LAI_ARCH_PHI3) TRY(add_longrope_factors(c, rot));
+    if (o->longrope_max != 0.0f && (a == LAI_ARCH_PHI3 || a == LAI_ARCH_LLAMA))
+        TRY(add_longrope_factors(c, rot));
     for (uint32_t il = 0; il < o->n_layer; il++) {
         TRY(add_layer_tensor(c, il, "attn_norm.weight", 1, E, 1, 1));
         if (a == LAI_ARCH_PHI3 && !o->phi3_separate_qkv) {

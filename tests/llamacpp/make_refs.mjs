@@ -89,6 +89,10 @@ export const ROPE_VARIANTS = [
         "--tied"] },
     // rope.scaling.attn_factor multiplies whatever the scaling type (llama_context)
     { name: "rope-attn-factor-qwen3", args: ["qwen3", ...SMALL, "--rope-attn-factor", "1.3"] },
+    // llama with rope.scaling.type longrope loads long/short factors too (llama.cpp's
+    // llama loader); 256 > 128: the long ones
+    { name: "rope-longrope-llama", args: ["llama", ...SMALL, "--rope-scaling", "longrope", "--longrope", "40",
+        "--rope-orig-ctx", "128", "--rope-attn-factor", "1.19"] },
     // Not rope: phi3's fused QKV with a single KV head (its K and V views are [head_dim, 1,
     // n_tokens] with a token stride of the whole fused row; the main grid has n_kv = n_head)
     { name: "phi3-fused-qkv-1kv", args: ["phi3", ...SMALL, "--endoftext"] },

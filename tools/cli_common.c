@@ -1,8 +1,16 @@
 /* cli_common.c - error printing, the stderr log sink and the device listing. */
 #include "cli.h"
 
+#include <string.h>
+
 int cli_fail(const char *what, localai_status status) {
     const char *detail = localai_errmsg();
+    /* Library messages usually start with the file name already: don't say it twice. */
+    size_t n = strlen(what);
+    if (strncmp(detail, what, n) == 0 && detail[n] == ':') {
+        fprintf(stderr, "localai: %s (%s)\n", detail, localai_status_string(status));
+        return 1;
+    }
     fprintf(stderr, "localai: %s: %s%s%s\n", what, localai_status_string(status),
             detail[0] ? ": " : "", detail);
     return 1;
@@ -11,6 +19,8 @@ int cli_fail(const char *what, localai_status status) {
 void cli_log_stderr(int32_t level, const char *message, void *user) {
     static const char *const names[] = {"error", "warn", "info", "debug"};
     (void)user;
+    /* Every error the library logs is also returned, and cli_fail prints it once. */
+    if (level == LOCALAI_LOG_ERROR) return;
     fprintf(stderr, "[%s] %s\n", level >= 0 && level <= 3 ? names[level] : "log", message);
 }
 

@@ -62,6 +62,10 @@ function hparams(g) {
         return { ...r, ext: hp.ext_factor, attn: hp.attn_factor, corr: yarnCorrDims(hp.n_rot, hp.n_ctx_orig, r.base, hp.beta_fast, hp.beta_slow) };
     };
     hp.attn_scale = 1 / Math.sqrt(hp.head_k);
+    // Gemma 2 27B (46 layers) and Gemma 3 27B (62 layers) scale queries by
+    // 1/sqrt(n_embd / n_head) (query_pre_attn_scalar); llama.cpp knows them by layer count.
+    if ((a === "gemma2" && hp.n_layer === 46) || (a === "gemma3" && hp.n_layer === 62))
+        hp.attn_scale = 1 / Math.sqrt(n_embd / n_head);
     if (a === "gemma2") {
         hp.attn_softcap = k("attn_logit_softcapping", 50);
         hp.final_softcap = k("final_logit_softcapping", 30);

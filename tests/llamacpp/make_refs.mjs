@@ -1,7 +1,10 @@
 // make_refs.mjs - makes the committed llama.cpp references in refs/ (run by hand, not by CI).
 //
 // usage: node tests/llamacpp/make_refs.mjs GENERATOR|--shared-only [--only NAME,NAME] [--workdir DIR]
-//   GENERATOR  the project's random-weight model generator (build/tests/gen/...)
+//                                        [--quantizer LOCALAI]
+//   GENERATOR  the project's random-weight model generator (build/tests/model/gen_model)
+//   LOCALAI    the localai tool whose `quantize` makes the quant-* models (default: the
+//              build's tools/localai beside GENERATOR's tests/model)
 // The real models of ../shared (SHARED below) are always done; set LOCALAI_SHARED_DIR
 // when ../shared is elsewhere.
 // For every architecture x weight type: generate the model, evaluate a fixed prompt with
@@ -98,6 +101,89 @@ export const ROPE_VARIANTS = [
     { name: "phi3-fused-qkv-1kv", args: ["phi3", ...SMALL, "--endoftext"] },
 ];
 
+// Beyond the grid, what downloaded files and other models meet: { name, args (arch, then
+// generator arguments), src (generator --type, default f32), quant (a `localai quantize`
+// type applied to the generated file, as users make real files: per-tensor mixes, q6_K
+// output, quantized token_embd, fallbacks where rows are not multiples of 256), n (prompt
+// tokens, default 12), positions (default 2, 7, 11), n_batch (our test decodes the prompt
+// in chunks of that many tokens; llama.cpp decodes it in one) }.
+const QUANTS = ["Q4_K_M", "Q5_K_M", "Q6_K", "Q8_0", "Q4_0"];
+const EVERY4 = (n) => Array.from({ length: n / 4 }, (_, i) => 4 * i + 3);
+export const EXTRA_VARIANTS = [
+    // every architecture x the common download types, from F32 or F16 files (rows of 256)
+    ...ARCHS.flatMap((arch, ai) => QUANTS.map((q) => ({
+        name: `quant-${arch}-${q.toLowerCase()}`, args: [arch, ...SHAPES[arch]],
+        src: ai % 2 ? "f16" : "f32", quant: q,
+    }))),
+    // rows of 320 and 640 (not multiples of 256): llama.cpp's quantize falls back to
+    // q5_0/q5_1/q8_0 per tensor
+    ...["Q4_K_M", "Q5_K_M", "Q6_K"].map((q) => ({
+        name: `quant-rows320-llama-${q.toLowerCase()}`, src: "f16", quant: q,
+        args: ["llama", "--embd", "320", "--ff", "640", "--heads", "5", "--kv-heads", "1"],
+    })),
+    { name: "quant-rows320-gemma3-q4_k_m", src: "f32", quant: "Q4_K_M",
+        args: ["gemma3", "--embd", "320", "--ff", "640", "--heads", "4", "--kv-heads", "2", "--head-dim", "80",
+            "--swa", "4", "--tied"] },
+    // Qwen2.5-0.5B's ratios (n_embd 896, 14 heads, 2 KV heads, head_dim 64, n_ff 4864), one layer
+    { name: "qwen25-05b-f16", src: "f16", args: ["qwen2", "--embd", "896", "--ff", "4864", "--heads", "14",
+        "--kv-heads", "2", "--layers", "1"] },
+    { name: "qwen25-05b-q4_k_m", src: "f16", quant: "Q4_K_M", args: ["qwen2", "--embd", "896", "--ff", "4864",
+        "--heads", "14", "--kv-heads", "2", "--layers", "1"] },
+    { name: "qwen25-05b-q8_0", src: "f16", quant: "Q8_0", args: ["qwen2", "--embd", "896", "--ff", "4864",
+        "--heads", "14", "--kv-heads", "2", "--layers", "1"] },
+    // head_dim 64, 80, 96, 128, 256
+    { name: "hd80-llama", args: ["llama", "--embd", "320", "--ff", "512", "--heads", "4", "--kv-heads", "2"] },
+    { name: "hd96-phi3", args: ["phi3", "--embd", "384", "--ff", "512", "--heads", "4", "--kv-heads", "4", "--endoftext"] },
+    { name: "hd128-llama-q4_k", src: "q4_K", args: ["llama", "--embd", "256", "--ff", "512", "--heads", "2", "--kv-heads", "2"] },
+    { name: "hd256-gemma2", args: ["gemma2", "--embd", "256", "--ff", "512", "--heads", "2", "--kv-heads", "1",
+        "--head-dim", "256", "--swa", "6", "--tied"] },
+    { name: "hd256-gemma3-q8_0", src: "q8_0", args: ["gemma3", "--embd", "256", "--ff", "512", "--heads", "4",
+        "--kv-heads", "2", "--head-dim", "256", "--swa", "4", "--tied"] },
+    // GQA 8:1 and a single KV head
+    { name: "gqa8-llama", args: ["llama", "--embd", "512", "--ff", "512", "--heads", "8", "--kv-heads", "1"] },
+    { name: "gqa8-qwen2-f16", src: "f16", args: ["qwen2", "--embd", "512", "--ff", "512", "--heads", "8", "--kv-heads", "1"] },
+    { name: "gqa8-qwen3", args: ["qwen3", "--embd", "256", "--ff", "512", "--heads", "8", "--kv-heads", "1", "--head-dim", "64"] },
+    { name: "gqa8-gemma2", args: ["gemma2", "--embd", "256", "--ff", "512", "--heads", "8", "--kv-heads", "1",
+        "--head-dim", "64", "--swa", "6", "--tied"] },
+    { name: "gqa8-gemma3-q4_0", src: "q4_0", args: ["gemma3", "--embd", "256", "--ff", "512", "--heads", "8", "--kv-heads", "1",
+        "--head-dim", "32", "--swa", "4", "--tied"] },
+    { name: "kv1-llama-q6_k", src: "q6_K", args: ["llama", "--embd", "256", "--ff", "512", "--heads", "4", "--kv-heads", "1"] },
+    { name: "kv1-qwen2", args: ["qwen2", "--embd", "256", "--ff", "512", "--heads", "4", "--kv-heads", "1"] },
+    { name: "kv1-gemma2", args: ["gemma2", "--embd", "256", "--ff", "512", "--heads", "4", "--kv-heads", "1",
+        "--head-dim", "64", "--swa", "6", "--tied"] },
+    // n_embd not a multiple of 32 (F32, F16, BF16 rows of any length)
+    { name: "embd200-llama", args: ["llama", "--embd", "200", "--ff", "300", "--heads", "4", "--kv-heads", "2"] },
+    { name: "embd200-qwen2-f16", src: "f16", args: ["qwen2", "--embd", "200", "--ff", "300", "--heads", "4", "--kv-heads", "1"] },
+    { name: "embd200-gemma3-bf16", src: "bf16", args: ["gemma3", "--embd", "200", "--ff", "300", "--heads", "4",
+        "--kv-heads", "2", "--head-dim", "50", "--swa", "4", "--tied"] },
+    { name: "embd200-qwen3-f16", src: "f16", args: ["qwen3", "--embd", "200", "--ff", "300", "--heads", "2",
+        "--kv-heads", "1", "--head-dim", "64"] },
+    // gemma3 with 12 layers (global at 5 and 11), a 40-token prompt over a window of 8,
+    // decoded 7 tokens at a time
+    { name: "gemma3-12l-swa8-batch7", n: 40, positions: EVERY4(40), n_batch: 7,
+        args: ["gemma3", "--embd", "128", "--ff", "256", "--heads", "2", "--kv-heads", "1", "--layers", "12",
+            "--swa", "8", "--rope-base", "1000000", "--tied"] },
+    // query_pre_attn_scalar = n_embd / n_head != head_dim: llama.cpp takes it for gemma2 of
+    // 46 layers and gemma3 of 62 (the 27B models)
+    { name: "gemma2-46l-qpas", args: ["gemma2", "--embd", "64", "--ff", "128", "--heads", "2", "--kv-heads", "1",
+        "--head-dim", "48", "--layers", "46", "--swa", "6", "--tied"] },
+    { name: "gemma3-62l-qpas", args: ["gemma3", "--embd", "64", "--ff", "128", "--heads", "2", "--kv-heads", "1",
+        "--head-dim", "48", "--layers", "62", "--swa", "4", "--tied"] },
+    // many thin layers
+    { name: "llama-12l-q8_0", src: "q8_0", args: ["llama", "--embd", "64", "--ff", "128", "--heads", "2",
+        "--kv-heads", "1", "--layers", "12"] },
+    // prompts longer than n_batch, many compared positions
+    { name: "llama-48tok-batch7", n: 48, positions: EVERY4(48), n_batch: 7, src: "f16",
+        args: ["llama", "--embd", "128", "--ff", "256", "--heads", "4", "--kv-heads", "2"] },
+    { name: "gemma2-48tok-batch5", n: 48, positions: EVERY4(48), n_batch: 5,
+        args: ["gemma2", "--embd", "128", "--ff", "256", "--heads", "2", "--kv-heads", "1", "--head-dim", "64",
+            "--swa", "8", "--tied"] },
+    { name: "qwen3-60tok-batch16-q4_k_m", n: 60, positions: EVERY4(60), n_batch: 16, quant: "Q4_K_M",
+        args: ["qwen3", "--embd", "256", "--ff", "512", "--heads", "4", "--kv-heads", "1", "--head-dim", "128"] },
+    { name: "phi3-40tok-batch9", n: 40, positions: EVERY4(40), n_batch: 9,
+        args: ["phi3", "--embd", "128", "--ff", "256", "--heads", "2", "--kv-heads", "2", "--endoftext"] },
+];
+
 // The generator's command line for one model; "{out}" stands for the output path.
 export function genArgs(arch, type, seed) {
     return ["--arch", arch, "--type", type.toLowerCase().replace("_k", "_K"), "--seed", String(seed),
@@ -125,14 +211,15 @@ function promptTokens(nVocab, seed, n = N_TOKENS) {
 async function main() {
     const args = process.argv.slice(2);
     if (args.length < 1) {
-        console.error("usage: node make_refs.mjs GENERATOR|--shared-only [--only NAME,NAME] [--workdir DIR]");
+        console.error("usage: node make_refs.mjs GENERATOR|--shared-only [--only NAME,NAME] [--workdir DIR] [--quantizer LOCALAI]");
         process.exit(2);
     }
     const gen = args[0] === "--shared-only" ? null : path.resolve(args[0]);
-    let only = null, work = fs.mkdtempSync(path.join(os.tmpdir(), "llamacpp-refs-"));
+    let only = null, quantizerPath = null, work = fs.mkdtempSync(path.join(os.tmpdir(), "llamacpp-refs-"));
     for (let i = 1; i < args.length; i++) {
         if (args[i] === "--only") only = new Set(args[++i].split(","));
         else if (args[i] === "--workdir") work = args[++i];
+        else if (args[i] === "--quantizer") quantizerPath = path.resolve(args[++i]);
         else throw new Error("unknown argument " + args[i]);
     }
     const refsDir = path.join(here, "refs");
@@ -169,6 +256,27 @@ async function main() {
         const nVocab = exactLogits(out, [0], [0])[0].length;
         const tokens = promptTokens(nVocab, seed, ROPE_N_TOKENS);
         made.push(await makeRef(llama, v.name, out, tokens, ROPE_POSITIONS, { arch: v.args[0], type: "F32", gen_args: gargs }));
+    }
+    const quantizer = quantizerPath ?? (gen && path.join(path.dirname(gen), "..", "..", "tools", "localai"));
+    for (const [i, v] of (gen ? EXTRA_VARIANTS : []).entries()) {
+        if (only && !only.has(v.name)) continue;
+        const seed = 2001 + i;
+        const gargs = ["--arch", v.args[0], "--type", v.src ?? "f32", "--seed", String(seed), ...v.args.slice(1),
+            "--out", "{out}"];
+        const out = path.join(work, v.name + ".gguf"), src = path.join(work, v.name + "-src.gguf");
+        execFileSync(gen, gargs.map((a) => (a === "{out}" ? (v.quant ? src : out) : a)), { stdio: "inherit" });
+        const fields = { arch: v.args[0], type: (v.src ?? "f32").toUpperCase(), gen_args: gargs };
+        if (v.quant) {
+            // the same command the test runs (test_vs_llamacpp.c)
+            execFileSync(quantizer, ["quantize", src, out, v.quant, "--threads", "1"], { stdio: "inherit" });
+            fields.type = v.quant;
+            fields.quantize = v.quant;
+            fields.src_fnv1a64 = fnv1a64(fs.readFileSync(src));
+        }
+        if (v.n_batch) fields.n_batch = v.n_batch;
+        const nVocab = exactLogits(out, [0], [0])[0].length;
+        const tokens = promptTokens(nVocab, seed, v.n ?? N_TOKENS);
+        made.push(await makeRef(llama, v.name, out, tokens, v.positions ?? POSITIONS, fields));
     }
     // The index lists every reference present (meson reads it to declare one test each).
     const all = fs.readdirSync(refsDir).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5));

@@ -1,12 +1,14 @@
 /* test_vs_llamacpp.c - our logits against llama.cpp's on a random-weight model.
  *
- * usage: test_vs_llamacpp REF.json GENERATOR WORKDIR
+ * usage: test_vs_llamacpp REF.json GENERATOR WORKDIR [QUANTIZER]
  * REF.json (made by make_refs.mjs) names the generator arguments of its model (or a
- * model file in ../shared, "shared_model"), the
+ * model file in ../shared, "shared_model"; or, with "quantize": TYPE, a generated model
+ * passed through `QUANTIZER quantize IN OUT TYPE`, the project's localai tool), the
  * model's size and FNV-1a hash, the prompt tokens, the compared positions, llama.cpp's
  * logits there and the tolerance. The model is regenerated into WORKDIR, checked
  * against the hash (so a stale reference is reported as such, not as a wrong answer),
- * decoded in one batch, and compared: nrmse = rms(ours - llama) / std(llama) must be
+ * decoded in one batch (or in chunks of "n_batch" tokens when the reference says so),
+ * and compared: nrmse = rms(ours - llama) / std(llama) must be
  * <= tol = max(1e-3, 2 * nrmse(llama, exact f64)), and the top-1 token must agree
  * wherever llama.cpp's top two differ by more than max(1%, 6 * tol) of std(llama).
  * Exit 77 (skip) only when open, context or decode say UNSUPPORTED. */
@@ -56,6 +58,8 @@ static int hash_file(const char *path, uint64_t *hash, uint64_t *size) {
     return 1;
 }
 
+static int run_argv(char **argv);
+
 /* Runs GENERATOR with the reference's arguments, "{out}" replaced by `out`. */
 static int run_generator(const char *gen, const json_value *args, const char *out) {
     if (args == NULL || args->kind != JSON_ARRAY || args->n > 60) return 0;
@@ -67,6 +71,12 @@ static int run_generator(const char *gen, const json_value *args, const char *ou
         argv[k++] = strcmp(args->items[i].string, "{out}") == 0 ? (char *)out : args->items[i].string;
     }
     argv[k] = NULL;
+    return run_argv(argv);
+}
+
+/* Runs argv[0] with argv; 1 when it exits with status 0. */
+static int run_argv(char **argv) {
+    const char *gen = argv[0];
     pid_t pid = fork();
     if (pid < 0) return 0;
     if (pid == 0) {
@@ -84,8 +94,8 @@ static double num(const json_value *o, const char *key, double dflt) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 4) {
-        fprintf(stderr, "usage: %s REF.json GENERATOR WORKDIR\n", argv[0]);
+    if (argc != 4 && argc != 5) {
+        fprintf(stderr, "usage: %s REF.json GENERATOR WORKDIR [QUANTIZER]\n", argv[0]);
         return 2;
     }
     char err[256];
@@ -123,10 +133,27 @@ int main(int argc, char **argv) {
     } else {
         snprintf(model_path, sizeof model_path, "%s/%s.gguf", argv[3], nm);
     }
-    if (!shared_model && !run_generator(argv[2], json_get(ref, "gen_args"), model_path)) {
-        fprintf(stderr, "%s: the generator failed to make %s\n", nm, model_path);
+    const json_value *quant = json_get(ref, "quantize");
+    int quantized = quant && quant->kind == JSON_STRING;
+    char src_path[4096 + 16];
+    snprintf(src_path, sizeof src_path, "%s/%s-src.gguf", argv[3], nm);
+    if (!shared_model &&
+        !run_generator(argv[2], json_get(ref, "gen_args"), quantized ? src_path : model_path)) {
+        fprintf(stderr, "%s: the generator failed to make %s\n", nm, quantized ? src_path : model_path);
         json_free(ref);
         return 1;
+    }
+    if (!shared_model && quantized) {
+        /* the reference's model is our quantizer's output, as a user would make it */
+        char *qargv[] = {argc == 5 ? argv[4] : NULL, "quantize", src_path, model_path,
+                         quant->string, "--threads", "1", NULL};
+        if (qargv[0] == NULL || !run_argv(qargv)) {
+            fprintf(stderr, "%s: `%s quantize %s %s %s` failed\n", nm, qargv[0] ? qargv[0] : "(no quantizer)",
+                    src_path, model_path, quant->string);
+            json_free(ref);
+            return 1;
+        }
+        remove(src_path);
     }
     uint64_t h = 0, size = 0;
     char h_text[32];
@@ -152,7 +179,8 @@ int main(int argc, char **argv) {
     int32_t n_tok = (int32_t)tokens->n, n_pos = (int32_t)positions->n;
     localai_token *toks = calloc((size_t)n_tok, sizeof *toks);
     int8_t *want = calloc((size_t)n_tok, 1);
-    if (toks == NULL || want == NULL) {
+    float *got = calloc((size_t)n_pos * (size_t)n_vocab, sizeof *got); /* ours, per position */
+    if (toks == NULL || want == NULL || got == NULL) {
         fprintf(stderr, "%s: out of memory\n", nm);
         goto done;
     }
@@ -176,7 +204,10 @@ int main(int argc, char **argv) {
      * n_ctx): like llama.cpp, we pad it to pick phi3's long or short rope factors. */
     double ref_ctx = num(ref, "n_ctx_asked", num(ref, "n_ctx", 256));
     cp.n_ctx = (uint32_t)(ref_ctx >= n_tok && ref_ctx < 1e6 ? ref_ctx : n_tok);
-    cp.n_batch = (uint32_t)n_tok;
+    /* n_batch: the reference may ask for a prompt longer than one decode takes */
+    double ref_batch = num(ref, "n_batch", n_tok);
+    int32_t n_batch = ref_batch >= 1 && ref_batch <= n_tok ? (int32_t)ref_batch : n_tok;
+    cp.n_batch = (uint32_t)n_batch;
     cp.n_threads = 2;
     st = localai_context_new(model, &cp, &ctx);
     if (st == LOCALAI_STATUS_UNSUPPORTED) {
@@ -198,33 +229,43 @@ int main(int argc, char **argv) {
         }
         want[p] = 1;
     }
-    localai_batch b;
-    localai_batch_init(&b);
-    b.n_tokens = n_tok;
-    b.tokens = toks;
-    b.logits = want;
-    st = localai_decode(ctx, &b);
-    if (st == LOCALAI_STATUS_UNSUPPORTED) {
-        printf("%s: SKIP: decode: %s\n", nm, localai_errmsg());
-        rc = SKIP;
-        goto done;
-    }
-    if (st != LOCALAI_STATUS_OK) {
-        fprintf(stderr, "%s: decode: %s: %s\n", nm, localai_status_string(st), localai_errmsg());
-        goto done;
+    /* Decode in chunks of n_batch tokens, keeping our logits at the compared positions. */
+    for (int32_t c0 = 0; c0 < n_tok; c0 += n_batch) {
+        int32_t cn = n_tok - c0 < n_batch ? n_tok - c0 : n_batch;
+        localai_batch b;
+        localai_batch_init(&b);
+        b.n_tokens = cn;
+        b.tokens = toks + c0;
+        b.logits = want + c0;
+        st = localai_decode(ctx, &b);
+        if (st == LOCALAI_STATUS_UNSUPPORTED) {
+            printf("%s: SKIP: decode: %s\n", nm, localai_errmsg());
+            rc = SKIP;
+            goto done;
+        }
+        if (st != LOCALAI_STATUS_OK) {
+            fprintf(stderr, "%s: decode of tokens %d..%d: %s: %s\n", nm, (int)c0, (int)(c0 + cn - 1),
+                    localai_status_string(st), localai_errmsg());
+            goto done;
+        }
+        for (int32_t k = 0; k < n_pos; k++) {
+            int32_t p = (int32_t)positions->items[k].number;
+            if (p < c0 || p >= c0 + cn) continue;
+            const float *ours = NULL;
+            st = localai_logits(ctx, p - c0, &ours);
+            if (st != LOCALAI_STATUS_OK) {
+                fprintf(stderr, "%s: logits(%d): %s\n", nm, (int)p, localai_errmsg());
+                goto done;
+            }
+            memcpy(got + (size_t)k * (size_t)n_vocab, ours, (size_t)n_vocab * sizeof *ours);
+        }
     }
 
     /* nrmse over every compared value, and std(llama) for the top-1 rule. */
     double se = 0, sum = 0, sum2 = 0;
     size_t count = 0;
     for (int32_t k = 0; k < n_pos; k++) {
-        const float *ours = NULL;
-        int32_t p = (int32_t)positions->items[k].number;
-        st = localai_logits(ctx, p, &ours);
-        if (st != LOCALAI_STATUS_OK) {
-            fprintf(stderr, "%s: logits(%d): %s\n", nm, (int)p, localai_errmsg());
-            goto done;
-        }
+        const float *ours = got + (size_t)k * (size_t)n_vocab;
         for (int32_t v = 0; v < n_vocab; v++) {
             double r = logits->items[k].items[v].number, d = (double)ours[v] - r;
             se += d * d;
@@ -240,9 +281,8 @@ int main(int argc, char **argv) {
            llama_exact, ok ? "ok" : "TOO FAR");
     double margin = fmax(0.01, 6 * tol) * sd;
     for (int32_t k = 0; k < n_pos; k++) {
-        const float *ours = NULL;
+        const float *ours = got + (size_t)k * (size_t)n_vocab;
         int32_t p = (int32_t)positions->items[k].number;
-        localai_logits(ctx, p, &ours);
         int32_t r1 = 0, r2 = -1, o1 = 0;
         for (int32_t v = 1; v < n_vocab; v++) {
             double r = logits->items[k].items[v].number;
@@ -267,6 +307,7 @@ done:
     localai_model_close(model);
     free(toks);
     free(want);
+    free(got);
     json_free(ref);
     return rc;
 }

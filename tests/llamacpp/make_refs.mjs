@@ -106,7 +106,7 @@ export const ROPE_VARIANTS = [
 // type applied to the generated file, as users make real files: per-tensor mixes, q6_K
 // output, quantized token_embd, fallbacks where rows are not multiples of 256), n (prompt
 // tokens, default 12), positions (default 2, 7, 11), n_batch (our test decodes the prompt
-// in chunks of that many tokens; llama.cpp decodes it in one) }.
+// in chunks of that many tokens; llama.cpp decodes it in one), n_threads (ours; default 2) }.
 const QUANTS = ["Q4_K_M", "Q5_K_M", "Q6_K", "Q8_0", "Q4_0"];
 const EVERY4 = (n) => Array.from({ length: n / 4 }, (_, i) => 4 * i + 3);
 export const EXTRA_VARIANTS = [
@@ -182,6 +182,29 @@ export const EXTRA_VARIANTS = [
         args: ["qwen3", "--embd", "256", "--ff", "512", "--heads", "4", "--kv-heads", "1", "--head-dim", "128"] },
     { name: "phi3-40tok-batch9", n: 40, positions: EVERY4(40), n_batch: 9,
         args: ["phi3", "--embd", "128", "--ff", "256", "--heads", "2", "--kv-heads", "2", "--endoftext"] },
+    // (appended after the above so that their seeds stay)
+    // tied embeddings outside gemma (Qwen2.5-0.5B, Llama 3.2 1B, SmolLM): the quantizer
+    // treats token_embd as the output (q6_K, or q8_0 on rows of 896)
+    { name: "qwen25-05b-tied-q4_k_m", src: "f16", quant: "Q4_K_M", args: ["qwen2", "--embd", "896", "--ff", "4864",
+        "--heads", "14", "--kv-heads", "2", "--layers", "1", "--tied"] },
+    { name: "tied-llama-q4_0", quant: "Q4_0", args: ["llama", ...SHAPES.llama, "--tied"] },
+    { name: "tied-qwen3-q8_0", src: "f16", quant: "Q8_0", args: ["qwen3", ...SHAPES.qwen3, "--tied"] },
+    // the other types of our quantizer
+    ...["Q4_K_S", "Q5_K_S", "Q4_1", "Q5_0", "Q5_1"].map((q, i) => ({
+        name: `quant-${ARCHS[i]}-${q.toLowerCase()}`, args: [ARCHS[i], ...SHAPES[ARCHS[i]]], quant: q,
+    })),
+    // attention.sliding_window on architectures llama.cpp runs without a window (phi3: its
+    // loader reads and drops it; llama, qwen2: not read)
+    ...["phi3", "qwen2", "llama"].map((arch) => ({
+        name: `nowindow-${arch}`, n: 16, positions: [3, 9, 15],
+        args: [arch, ...SMALL, "--swa", "4", ...(arch === "phi3" ? ["--endoftext"] : [])],
+    })),
+    // one long batch (tiles of 32/64/128 rows and keys); odd thread counts
+    { name: "llama-130tok", n: 130, positions: [0, 31, 63, 64, 100, 127, 128, 129], src: "f16", n_threads: 3,
+        args: ["llama", "--embd", "128", "--ff", "256", "--heads", "4", "--kv-heads", "1"] },
+    { name: "gemma2-100tok-q8_0", n: 100, positions: [5, 33, 66, 99], quant: "Q8_0", n_threads: 5,
+        args: ["gemma2", "--embd", "256", "--ff", "512", "--heads", "4", "--kv-heads", "2", "--head-dim", "64",
+            "--swa", "16", "--tied"] },
 ];
 
 // The generator's command line for one model; "{out}" stands for the output path.
@@ -274,6 +297,7 @@ async function main() {
             fields.src_fnv1a64 = fnv1a64(fs.readFileSync(src));
         }
         if (v.n_batch) fields.n_batch = v.n_batch;
+        if (v.n_threads) fields.n_threads = v.n_threads;
         const nVocab = exactLogits(out, [0], [0])[0].length;
         const tokens = promptTokens(nVocab, seed, v.n ?? N_TOKENS);
         made.push(await makeRef(llama, v.name, out, tokens, v.positions ?? POSITIONS, fields));

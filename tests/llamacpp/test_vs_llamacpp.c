@@ -208,7 +208,11 @@ int main(int argc, char **argv) {
     double ref_batch = num(ref, "n_batch", n_tok);
     int32_t n_batch = ref_batch >= 1 && ref_batch <= n_tok ? (int32_t)ref_batch : n_tok;
     cp.n_batch = (uint32_t)n_batch;
-    cp.n_threads = 2;
+    /* 2 threads unless the reference or LOCALAI_TEST_THREADS asks for another split */
+    double ref_threads = num(ref, "n_threads", 2);
+    const char *env_threads = getenv("LOCALAI_TEST_THREADS");
+    if (env_threads != NULL && atoi(env_threads) > 0) ref_threads = atoi(env_threads);
+    cp.n_threads = ref_threads >= 1 && ref_threads <= 64 ? (int32_t)ref_threads : 2;
     st = localai_context_new(model, &cp, &ctx);
     if (st == LOCALAI_STATUS_UNSUPPORTED) {
         printf("%s: SKIP: context_new: %s\n", nm, localai_errmsg());

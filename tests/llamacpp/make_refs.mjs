@@ -205,6 +205,19 @@ export const EXTRA_VARIANTS = [
     { name: "gemma2-100tok-q8_0", n: 100, positions: [5, 33, 66, 99], quant: "Q8_0", n_threads: 5,
         args: ["gemma2", "--embd", "256", "--ff", "512", "--heads", "4", "--kv-heads", "2", "--head-dim", "64",
             "--swa", "16", "--tied"] },
+    // other GQA ratios: 3 (llama 6:2), 5 (qwen3 10:2), 7 (qwen2 28:4 as Qwen2.5-7B), 4 on
+    // phi3's fused QKV (8:2, as Phi-3-medium's 40:10), gemma3 2:1 with head_dim 256 (4B);
+    // phi3 with separate q/k/v
+    { name: "gqa3-llama", args: ["llama", "--embd", "384", "--ff", "512", "--heads", "6", "--kv-heads", "2"] },
+    { name: "gqa5-qwen3-q6_k", quant: "Q6_K", args: ["qwen3", "--embd", "256", "--ff", "512", "--heads", "10",
+        "--kv-heads", "2", "--head-dim", "32"] },
+    { name: "gqa7-qwen2", args: ["qwen2", "--embd", "448", "--ff", "512", "--heads", "28", "--kv-heads", "4"] },
+    { name: "gqa4-phi3-q4_k_m", quant: "Q4_K_M", args: ["phi3", "--embd", "256", "--ff", "512", "--heads", "8",
+        "--kv-heads", "2", "--endoftext"] },
+    { name: "gqa2-gemma3-hd256", src: "f16", args: ["gemma3", "--embd", "256", "--ff", "512", "--heads", "8",
+        "--kv-heads", "4", "--head-dim", "256", "--swa", "4", "--layers", "7", "--tied"] },
+    { name: "phi3-separate-qkv-q5_k_m", quant: "Q5_K_M", args: ["phi3", "--embd", "256", "--ff", "512",
+        "--heads", "4", "--kv-heads", "2", "--separate-qkv", "--endoftext"] },
 ];
 
 // The generator's command line for one model; "{out}" stands for the output path.

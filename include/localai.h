@@ -439,8 +439,9 @@ LOCALAI_API localai_status localai_kv_pos_max(localai_context *ctx, int32_t seq_
 /* Creates an empty chain. An empty chain (or one with no final step) picks the
  * most probable token. A sampler is not tied to a model or context; use one sampler per
  * generated sequence. Returns OK, INVALID_ARGUMENT or OUT_OF_MEMORY; the add_* calls
- * return OK, INVALID_ARGUMENT (NULL sampler, a NaN setting) or OUT_OF_MEMORY. Settings
- * that disable a step (top_k <= 0, top_p >= 1, min_p <= 0) make it a no-op. */
+ * return OK, INVALID_ARGUMENT (NULL sampler; a NaN or out-of-range setting: infinite
+ * temperature, min_p > 1, negative last_n, repeat <= 0) or OUT_OF_MEMORY. Settings that
+ * disable a step (top_k <= 0, top_p >= 1, min_p <= 0) make it a no-op. */
 LOCALAI_API localai_status localai_sampler_new(localai_sampler **out_sampler);
 LOCALAI_API void localai_sampler_free(localai_sampler *sampler);
 LOCALAI_API const char *localai_sampler_errmsg(const localai_sampler *sampler);

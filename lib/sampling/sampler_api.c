@@ -117,7 +117,8 @@ LOCALAI_API localai_status localai_sampler_add_min_p(localai_sampler *s, float p
 LOCALAI_API localai_status localai_sampler_add_temperature(localai_sampler *s, float t) {
     static const char fn[] = "localai_sampler_add_temperature";
     if (s == NULL) return null_sampler(fn);
-    if (isnan(t)) return bad_value(s, fn, "temperature", t);
+    /* An infinite temperature would turn every logit into 0 or NaN (-inf / inf). */
+    if (!isfinite(t)) return bad_value(s, fn, "temperature (must be finite)", t);
     lai_step st;
     memset(&st, 0, sizeof st);
     st.kind = LAI_STEP_TEMPERATURE;
@@ -152,8 +153,9 @@ LOCALAI_API localai_status localai_sampler_new_from_params(const localai_sampler
     localai_status st = localai_sampler_params_init(&p);
     if (st == LOCALAI_STATUS_OK) st = lai_params_merge(&p, sizeof p, params, "localai_sampler_params");
     if (st != LOCALAI_STATUS_OK) return st;
-    if (isnan(p.temperature) || isnan(p.top_p) || isnan(p.min_p))
-        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "%s: temperature, top_p or min_p is NaN", fn);
+    if (!isfinite(p.temperature) || isnan(p.top_p) || isnan(p.min_p))
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT,
+                        "%s: temperature is not finite, or top_p or min_p is NaN", fn);
     localai_sampler *s = NULL;
     if ((st = localai_sampler_new(&s)) != LOCALAI_STATUS_OK) return st;
     int penalties = p.penalty_last_n != 0 &&

@@ -66,8 +66,10 @@ static void apply_temperature(const lai_step *st, lai_candidates *c) {
         keep_best(c); /* the limit of t -> 0: all mass on the most probable token */
         return;
     }
-    /* Dividing by a positive number keeps the order, so `sorted` stays true. */
-    for (size_t i = 0; i < c->size; i++) c->data[i].logit /= st->temperature;
+    /* Dividing by a positive number keeps the order, so `sorted` stays true; -inf (a
+     * token masked out by an earlier step) stays -inf. */
+    for (size_t i = 0; i < c->size; i++)
+        if (c->data[i].logit != -INFINITY) c->data[i].logit /= st->temperature;
 }
 
 static void apply_dist(lai_step *st, lai_candidates *c) {

@@ -204,6 +204,24 @@ static void test_greedy_and_empty_chain(void) {
     localai_sampler_free(s);
 }
 
+static void test_huge_temperature_keeps_masked_tokens_out(void) {
+    /* A huge (finite) temperature flattens the distribution, but tokens already at -inf
+     * stay impossible: -inf / t must not become NaN or a finite value. */
+    const float logits[4] = {1.0f, -INFINITY, 2.0f, -INFINITY};
+    int seen[4] = {0, 0, 0, 0};
+    for (uint64_t seed = 0; seed < 200; seed++) {
+        localai_sampler *s = fresh();
+        CHECK_STATUS(localai_sampler_add_temperature(s, 1e30f), LOCALAI_STATUS_OK);
+        CHECK_STATUS(localai_sampler_add_dist(s, seed), LOCALAI_STATUS_OK);
+        localai_token t = -1;
+        CHECK_STATUS(lai_sampler_sample_logits(s, logits, 4, &t), LOCALAI_STATUS_OK);
+        if (t >= 0 && t < 4) seen[t]++;
+        localai_sampler_free(s);
+    }
+    CHECK(seen[1] == 0 && seen[3] == 0);
+    CHECK(seen[0] > 50 && seen[2] > 50); /* flat over the two live tokens */
+}
+
 static void test_chain_order(void) {
     /* top-k 3 then top-p 0.7 then temperature: the nucleus is taken over the renormalised
      * top-3 (0.5, 0.2, 0.15 -> 0.588, 0.235, 0.176): 0.588 + 0.235 >= 0.7 keeps 2. */
@@ -259,6 +277,8 @@ static void test_errors(void) {
     CHECK_STATUS(localai_sampler_add_penalties(s, -1, 1.1f, 0, 0), LOCALAI_STATUS_INVALID_ARGUMENT);
     CHECK_STATUS(localai_sampler_add_penalties(s, 8, 0.0f, 0, 0), LOCALAI_STATUS_INVALID_ARGUMENT);
     CHECK_STATUS(localai_sampler_add_temperature(s, NAN), LOCALAI_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(localai_sampler_add_temperature(s, INFINITY), LOCALAI_STATUS_INVALID_ARGUMENT);
+    CHECK(strstr(localai_sampler_errmsg(s), "finite") != NULL);
     CHECK_STATUS(localai_sampler_accept(s, -3), LOCALAI_STATUS_INVALID_ARGUMENT);
     CHECK(strstr(localai_sampler_errmsg(s), "negative") != NULL);
     CHECK(s->n_steps == 0);
@@ -288,6 +308,7 @@ int main(void) {
     test_temperature();
     test_penalties();
     test_greedy_and_empty_chain();
+    test_huge_temperature_keeps_masked_tokens_out();
     test_chain_order();
     test_params_chain();
     test_errors();

@@ -4,9 +4,13 @@
 
 #include "../base/base.h"
 
-static inline uint64_t lai_hash_bytes(const void *data, size_t n) {
+/* Keys come from the model file, which may be hostile: every map hashes with its own seed,
+ * drawn when it is created, so nobody can prepare a file whose tokens or merges all land
+ * in one probe chain (which would make loading and tokenizing quadratic). Lookups are
+ * exact, so the seed never changes a result, only where entries sit. */
+static inline uint64_t lai_hash_bytes(const void *data, size_t n, uint64_t seed) {
     const uint8_t *s = (const uint8_t *)data;
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)n * 0xFF51AFD7ED558CCDull);
+    uint64_t h = seed ^ 0x9E3779B97F4A7C15ull ^ ((uint64_t)n * 0xFF51AFD7ED558CCDull);
     while (n >= 8) {
         uint64_t v;
         memcpy(&v, s, 8);
@@ -35,6 +39,7 @@ typedef struct lai_strmap {
     size_t mask;       /* capacity - 1 (capacity is a power of two) */
     size_t count;
     const char *base;
+    uint64_t seed;
 } lai_strmap;
 
 /* Sized for `expected` keys at most. */
@@ -57,6 +62,7 @@ typedef struct lai_pairmap {
     lai_pairmap_entry *slots;
     size_t mask;
     size_t count;
+    uint64_t seed;
 } lai_pairmap;
 
 localai_status lai_pairmap_init(lai_pairmap *m, size_t expected);
@@ -64,7 +70,10 @@ void lai_pairmap_free(lai_pairmap *m);
 /* Inserts unless present (the first merge of a pair keeps its rank). */
 void lai_pairmap_put(lai_pairmap *m, int32_t left, int32_t right, int32_t rank, int32_t result);
 
-static inline uint64_t lai_pair_hash(uint64_t k) {
+static inline uint64_t lai_pair_hash(uint64_t k, uint64_t seed) {
+    k ^= seed;
+    k ^= k >> 33;
+    k *= 0xC4CEB9FE1A85EC53ull;
     k ^= k >> 33;
     k *= 0xFF51AFD7ED558CCDull;
     k ^= k >> 33;
@@ -76,7 +85,7 @@ static inline const lai_pairmap_entry *lai_pairmap_get(const lai_pairmap *m, int
                                                        int32_t right) {
     if (m->slots == NULL) return NULL;
     uint64_t key = ((uint64_t)(uint32_t)left << 32) | (uint32_t)right;
-    size_t i = (size_t)lai_pair_hash(key) & m->mask;
+    size_t i = (size_t)lai_pair_hash(key, m->seed) & m->mask;
     for (;;) {
         const lai_pairmap_entry *e = &m->slots[i];
         if (e->key == key) return e;

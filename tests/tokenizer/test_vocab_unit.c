@@ -1,4 +1,5 @@
 /* test_vocab_unit.c - SPM and BPE algorithms on small hand-made vocabularies, worked out by hand. */
+#include "tokenizer/strmap.h"
 #include "tokenizer/vocab_internal.h"
 #include "test_util.h"
 
@@ -121,7 +122,53 @@ static void errors(void) {
     CHECK(strstr(localai_errmsg(), "no-such-pre") != NULL);
 }
 
+/* The maps hash with a per-map seed (keys come from untrusted files): two maps of the same
+ * keys get different seeds and lay the keys out differently, and lookups stay exact. */
+static void seeded_maps(void) {
+    enum { N = 2000 };
+    static char arena[N * 8];
+    for (int i = 0; i < N; i++) snprintf(arena + 8 * i, 8, "k%06d", i);
+    lai_strmap a, b;
+    CHECK_STATUS(lai_strmap_init(&a, N), LOCALAI_STATUS_OK);
+    CHECK_STATUS(lai_strmap_init(&b, N), LOCALAI_STATUS_OK);
+    a.base = b.base = arena;
+    CHECK(a.seed != b.seed);
+    for (int i = 0; i < N; i++) {
+        CHECK(lai_strmap_put(&a, (uint32_t)(8 * i), 7, i, NULL) == 1);
+        CHECK(lai_strmap_put(&b, (uint32_t)(8 * i), 7, i, NULL) == 1);
+    }
+    int same_slot = 0;
+    for (size_t i = 0; i <= a.mask; i++)
+        if (a.slots[i].len_plus1 && b.slots[i].len_plus1 && a.slots[i].off == b.slots[i].off) same_slot++;
+    CHECK_MSG(same_slot < N / 4, "%d of %d keys sit in the same slot in both maps", same_slot, N);
+    for (int i = 0; i < N; i++) {
+        CHECK(lai_strmap_get(&a, arena + 8 * i, 7) == i);
+        CHECK(lai_strmap_get(&b, arena + 8 * i, 7) == i);
+    }
+    CHECK(lai_strmap_get(&a, "absent!", 7) == -1);
+    lai_strmap_free(&a);
+    lai_strmap_free(&b);
+
+    lai_pairmap p, q;
+    CHECK_STATUS(lai_pairmap_init(&p, N), LOCALAI_STATUS_OK);
+    CHECK_STATUS(lai_pairmap_init(&q, N), LOCALAI_STATUS_OK);
+    CHECK(p.seed != q.seed);
+    for (int i = 0; i < N; i++) {
+        lai_pairmap_put(&p, i, i + 1, i, 7 * i);
+        lai_pairmap_put(&q, i, i + 1, i, 7 * i);
+    }
+    for (int i = 0; i < N; i++) {
+        const lai_pairmap_entry *e = lai_pairmap_get(&p, i, i + 1);
+        CHECK(e != NULL && e->rank == i && e->result == 7 * i);
+        CHECK(lai_pairmap_get(&q, i, i + 1) != NULL);
+    }
+    CHECK(lai_pairmap_get(&p, 5, 5) == NULL);
+    lai_pairmap_free(&p);
+    lai_pairmap_free(&q);
+}
+
 int main(void) {
+    seeded_maps();
     spm();
     bpe();
     errors();

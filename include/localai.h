@@ -289,8 +289,9 @@ LOCALAI_API localai_status localai_model_chat_template(const localai_model *mode
 /* ---------------------------------------------------------------------------------
  * Tokenizer (needs only the model, also one opened with vocab_only; thread-safe)
  *
- * Each call returns OK, INVALID_ARGUMENT (NULL model, text or out pointer; a model with
- * no vocabulary), BUFFER_TOO_SMALL (needed size written) or, for pieces, NOT_FOUND.
+ * Each call returns OK, INVALID_ARGUMENT (NULL model, text or out pointer; unknown flag
+ * bits), UNSUPPORTED (the model file has no vocabulary), BUFFER_TOO_SMALL (needed size
+ * written) or, for pieces, NOT_FOUND.
  * ------------------------------------------------------------------------------ */
 enum {
     LOCALAI_TOKENIZE_ADD_SPECIAL = 1u << 0,   /* add BOS/EOS as the vocabulary's metadata asks */

@@ -48,6 +48,9 @@ LOCALAI_API localai_status localai_token_to_piece(const localai_model *model,
     if (st) return st;
     if (out_len == NULL || (buf == NULL && capacity > 0))
         return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "localai_token_to_piece: NULL buffer");
+    if (flags & ~(uint32_t)LOCALAI_PIECE_RENDER_SPECIAL)
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT,
+                        "localai_token_to_piece: unknown flags 0x%x", (unsigned)flags);
     size_t len = 0;
     const char *p = lai_vocab_piece(v, token, (flags & LOCALAI_PIECE_RENDER_SPECIAL) != 0, &len);
     if (p == NULL)
@@ -73,6 +76,9 @@ LOCALAI_API localai_status localai_detokenize(const localai_model *model,
     if (st) return st;
     if (out_len == NULL || (buf == NULL && capacity > 0) || (tokens == NULL && n_tokens > 0))
         return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "localai_detokenize: NULL argument");
+    if (flags & ~(uint32_t)(LOCALAI_DETOKENIZE_REMOVE_SPECIAL | LOCALAI_DETOKENIZE_RENDER_SPECIAL))
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "localai_detokenize: unknown flags 0x%x",
+                        (unsigned)flags);
     st = lai_vocab_detokenize(v, tokens, n_tokens,
                               (flags & LOCALAI_DETOKENIZE_REMOVE_SPECIAL) != 0,
                               (flags & LOCALAI_DETOKENIZE_RENDER_SPECIAL) != 0, buf, capacity,

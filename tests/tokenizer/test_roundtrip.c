@@ -161,6 +161,12 @@ static void buffer_protocol(localai_model *m) {
     CHECK_STATUS(localai_detokenize(m, &bad, 1, 0, buf, sizeof buf, &got),
                  LOCALAI_STATUS_INVALID_ARGUMENT);
     CHECK_STATUS(localai_tokenize(m, "x", 1, 0x100, toks, 64, &count), LOCALAI_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(localai_token_to_piece(m, 1, 0x100, buf, sizeof buf, &plen),
+                 LOCALAI_STATUS_INVALID_ARGUMENT);
+    localai_token one = 1;
+    CHECK_STATUS(localai_detokenize(m, &one, 1, 0x100, buf, sizeof buf, &got),
+                 LOCALAI_STATUS_INVALID_ARGUMENT);
+    CHECK(strstr(localai_errmsg(), "unknown flags") != NULL);
     CHECK_STATUS(localai_tokenize(NULL, "x", 1, 0, toks, 64, &count), LOCALAI_STATUS_INVALID_ARGUMENT);
 }
 

@@ -362,11 +362,14 @@ typedef struct localai_context_params {
     uint32_t n_batch;        /* most tokens one localai_decode() accepts; default 512 */
     uint32_t n_seq_max;      /* number of sequences (seq ids 0..n_seq_max-1); default 1 */
     int32_t n_threads;       /* CPU threads; 0 (default) = one per core */
-    uint64_t seed;           /* default seed for samplers and localai_generate(); default 0xC0FFEE */
+    uint64_t seed;           /* reserved, keep the default (0xC0FFEE): randomness comes from
+                              * each sampler's own seed (localai_sampler_params.seed,
+                              * localai_sampler_add_dist) */
     int32_t kv_type;         /* LOCALAI_KV_F16 (default) or LOCALAI_KV_F32 */
     localai_abort_fn abort_callback; /* optional */
     void *abort_user;
-    localai_log_fn log;      /* optional; NULL = the model's sink */
+    localai_log_fn log;      /* optional; NULL = the model's sink. The context logs its
+                              * size at INFO and each decode's timing at DEBUG. */
     void *log_user;
     int32_t log_level;       /* used when log is set; default WARN */
 } localai_context_params;

@@ -121,7 +121,6 @@ int cli_cmd_run(int argc, char **argv) {
     localai_context_params_init(&cp);
     cp.n_threads = threads;
     cp.n_ctx = (uint32_t)n_ctx;
-    cp.seed = sp.seed;
     localai_context *ctx = NULL;
     if ((st = localai_context_new(model, &cp, &ctx)) != LOCALAI_STATUS_OK) {
         int rc = cli_fail("context", st);

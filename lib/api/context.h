@@ -9,6 +9,7 @@ struct localai_context {
     localai_model *model;
     lai_errbuf err;
     localai_context_params params;
+    lai_logger log;             /* the params' sink, else the model's */
     uint32_t n_ctx, n_batch, n_seq_max;
     lai_backend *backend;
     lai_buffer *weights_buffer; /* the model's tensor data, in place (no copy on the CPU) */

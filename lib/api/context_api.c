@@ -89,6 +89,13 @@ static localai_status context_create(localai_model *model, const localai_context
     ctx->n_batch = p.n_batch;
     ctx->n_seq_max = p.n_seq_max;
     ctx->last_with_logits = -1;
+    if (p.log != NULL) {
+        ctx->log.fn = p.log;
+        ctx->log.user = p.log_user;
+        ctx->log.level = p.log_level;
+    } else {
+        ctx->log = model->log;
+    }
     lai_graph_init(&ctx->graph);
 
     const localai_allocator *host = model->has_allocator ? &model->allocator : NULL;
@@ -116,6 +123,10 @@ static localai_status context_create(localai_model *model, const localai_context
         context_destroy(ctx);
         return st;
     }
+    lai_log_info(&ctx->log, "context: %u tokens, batches of up to %u, %u sequence(s), KV cache %s %.1f MiB",
+                 ctx->n_ctx, ctx->n_batch, ctx->n_seq_max,
+                 p.kv_type == LOCALAI_KV_F32 ? "f32" : "f16",
+                 (double)lai_kv_cache_bytes(&ctx->kv) / (1024.0 * 1024.0));
     *out_ctx = ctx;
     return LOCALAI_STATUS_OK;
 }

@@ -1,6 +1,8 @@
 /* decode.c - localai_decode: validate a batch, place it in the KV cache, record and run the forward pass. */
 #include "context.h"
 
+#include "../base/platform.h"
+
 static localai_status grow_floats(float **p, size_t *cap, size_t need) {
     if (need <= *cap) return LOCALAI_STATUS_OK;
     float *n = lai_realloc(*p, need * sizeof(float));
@@ -120,6 +122,7 @@ localai_status lai_context_decode(localai_context *ctx, const localai_batch *bat
     localai_status st = lai_params_merge(&b, sizeof b, batch, "localai_batch");
     if (st != LOCALAI_STATUS_OK) return st;
 
+    const uint64_t t0 = lai_time_ns();
     /* The previous logits stay readable only until this call changes them. */
     ctx->n_last = 0;
     ctx->last_with_logits = -1;
@@ -164,5 +167,7 @@ localai_status lai_context_decode(localai_context *ctx, const localai_batch *bat
     }
     ctx->n_last = (int32_t)n;
     ctx->last_with_logits = n_out > 0 ? ctx->out_ids[n_out - 1] : -1;
+    lai_log_debug(&ctx->log, "decode: %u tokens (%u with logits) in %.2f ms; KV cache %u of %u cells used",
+                  n, n_out, (double)(lai_time_ns() - t0) / 1e6, ctx->kv.n_used, ctx->kv.n_cells);
     return LOCALAI_STATUS_OK;
 }

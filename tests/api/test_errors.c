@@ -157,6 +157,52 @@ static void test_devices(void) {
     }
 }
 
+typedef struct log_capture {
+    int info, debug;
+    char last[256];
+} log_capture;
+
+static void capture_log(int32_t level, const char *message, void *user) {
+    log_capture *c = user;
+    if (level == LOCALAI_LOG_INFO) c->info++;
+    if (level == LOCALAI_LOG_DEBUG) c->debug++;
+    snprintf(c->last, sizeof c->last, "%s", message);
+}
+
+/* A context logs through its own sink when it has one (and never through the model's). */
+static void test_context_log(void) {
+    log_capture model_log = {0, 0, ""}, ctx_log = {0, 0, ""};
+    localai_model_params mp;
+    localai_model_params_init(&mp);
+    mp.backend = LOCALAI_BACKEND_CPU;
+    mp.log = capture_log;
+    mp.log_user = &model_log;
+    mp.log_level = LOCALAI_LOG_WARN;
+    localai_model *model = NULL;
+    CHECK_STATUS(localai_model_open(test_shared_path("models/stories260K.gguf"), &mp, &model),
+                 LOCALAI_STATUS_OK);
+    if (model == NULL) return;
+    localai_context_params cp;
+    localai_context_params_init(&cp);
+    cp.n_ctx = 64;
+    cp.log = capture_log;
+    cp.log_user = &ctx_log;
+    cp.log_level = LOCALAI_LOG_DEBUG;
+    localai_context *ctx = NULL;
+    CHECK_STATUS(localai_context_new(model, &cp, &ctx), LOCALAI_STATUS_OK);
+    CHECK(ctx_log.info == 1 && strstr(ctx_log.last, "KV cache") != NULL);
+    localai_token bos = 1;
+    localai_batch b;
+    localai_batch_init(&b);
+    b.n_tokens = 1;
+    b.tokens = &bos;
+    CHECK_STATUS(localai_decode(ctx, &b), LOCALAI_STATUS_OK);
+    CHECK(ctx_log.debug == 1 && strstr(ctx_log.last, "decode: 1 tokens") != NULL);
+    CHECK(model_log.info == 0 && model_log.debug == 0);
+    localai_context_free(ctx);
+    localai_model_close(model);
+}
+
 int main(void) {
     test_status_strings();
     test_version();
@@ -164,5 +210,6 @@ int main(void) {
     test_thread_messages();
     test_null_handles();
     test_devices();
+    test_context_log();
     return test_finish("test_errors");
 }

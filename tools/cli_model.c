@@ -97,6 +97,21 @@ int cli_parse_float(const char *cmd, const char *flag, const char *text, float *
     return 1;
 }
 
+localai_model *cli_open_vocab(const char *path) {
+    localai_model_params p;
+    localai_model_params_init(&p);
+    p.vocab_only = 1;
+    p.backend = LOCALAI_BACKEND_CPU;
+    p.log = cli_log_stderr;
+    localai_model *model = NULL;
+    localai_status st = localai_model_open(path, &p, &model);
+    if (st != LOCALAI_STATUS_OK) {
+        cli_fail(path, st);
+        return NULL;
+    }
+    return model;
+}
+
 int cli_tokenize_prompt(const localai_model *model, const char *prompt, localai_token **out,
                         size_t *out_n) {
     size_t len = strlen(prompt), n = 0, cap = len + 8;

@@ -54,19 +54,13 @@ int cli_cmd_detokenize(int argc, char **argv) {
         free(ids);
         return 2;
     }
-    localai_model_params p;
-    localai_model_params_init(&p);
-    p.vocab_only = 1;
-    p.backend = LOCALAI_BACKEND_CPU;
-    p.log = cli_log_stderr;
-    localai_model *model = NULL;
-    localai_status st = localai_model_open(model_path, &p, &model);
-    if (st != LOCALAI_STATUS_OK) {
+    localai_model *model = cli_open_vocab(model_path);
+    if (model == NULL) {
         free(ids);
-        return cli_fail(model_path, st);
+        return 1;
     }
     size_t len = 0;
-    st = localai_detokenize(model, ids, n, flags, NULL, 0, &len);
+    localai_status st = localai_detokenize(model, ids, n, flags, NULL, 0, &len);
     int rc = 0;
     if (st == LOCALAI_STATUS_OK || st == LOCALAI_STATUS_BUFFER_TOO_SMALL) {
         char *text = (char *)malloc(len + 1);

@@ -70,22 +70,16 @@ int cli_cmd_tokenize(int argc, char **argv) {
     } else {
         len = strlen(text);
     }
-    localai_model_params p;
-    localai_model_params_init(&p);
-    p.vocab_only = 1;
-    p.backend = LOCALAI_BACKEND_CPU;
-    p.log = cli_log_stderr;
-    localai_model *model = NULL;
-    localai_status st = localai_model_open(model_path, &p, &model);
-    if (st != LOCALAI_STATUS_OK) {
+    localai_model *model = cli_open_vocab(model_path);
+    if (model == NULL) {
         free(owned);
-        return cli_fail(model_path, st);
+        return 1;
     }
     uint32_t flags = (add_special ? LOCALAI_TOKENIZE_ADD_SPECIAL : 0) |
                      (parse_special ? LOCALAI_TOKENIZE_PARSE_SPECIAL : 0);
     size_t n = 0, cap = len + 16;
     localai_token *toks = (localai_token *)malloc(cap * sizeof *toks);
-    st = toks ? localai_tokenize(model, text, len, flags, toks, cap, &n) : LOCALAI_STATUS_OUT_OF_MEMORY;
+    localai_status st = toks ? localai_tokenize(model, text, len, flags, toks, cap, &n) : LOCALAI_STATUS_OUT_OF_MEMORY;
     if (st == LOCALAI_STATUS_BUFFER_TOO_SMALL) {
         free(toks);
         cap = n;

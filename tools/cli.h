@@ -35,9 +35,9 @@ int cli_parse_u64(const char *cmd, const char *flag, const char *text, uint64_t 
 int cli_parse_float(const char *cmd, const char *flag, const char *text, float *out);
 /* Tokenizes a prompt as llama.cpp does (BOS if the vocabulary asks, special tokens not
  * parsed) into a malloc'd array; 0 on failure (message printed). */
-/* Opens `path` for tokenizer work only (vocab_only, CPU, errors to stderr); on failure
- * prints the error and returns NULL. */
-localai_model *cli_open_vocab(const char *path);
+/* Opens `path` with warnings to stderr: the whole model, or (vocab_only) just what the
+ * tokenizer needs, on the CPU. On failure prints the error and returns NULL. */
+localai_model *cli_open_model(const char *path, int vocab_only);
 int cli_tokenize_prompt(const localai_model *model, const char *prompt, localai_token **out,
                         size_t *out_n);
 

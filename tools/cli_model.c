@@ -97,11 +97,13 @@ int cli_parse_float(const char *cmd, const char *flag, const char *text, float *
     return 1;
 }
 
-localai_model *cli_open_vocab(const char *path) {
+localai_model *cli_open_model(const char *path, int vocab_only) {
     localai_model_params p;
     localai_model_params_init(&p);
-    p.vocab_only = 1;
-    p.backend = LOCALAI_BACKEND_CPU;
+    if (vocab_only) {
+        p.vocab_only = 1;
+        p.backend = LOCALAI_BACKEND_CPU;
+    }
     p.log = cli_log_stderr;
     localai_model *model = NULL;
     localai_status st = localai_model_open(path, &p, &model);

@@ -54,7 +54,7 @@ int cli_cmd_detokenize(int argc, char **argv) {
         free(ids);
         return 2;
     }
-    localai_model *model = cli_open_vocab(model_path);
+    localai_model *model = cli_open_model(model_path, 1);
     if (model == NULL) {
         free(ids);
         return 1;

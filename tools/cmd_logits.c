@@ -62,12 +62,8 @@ int cli_cmd_logits(int argc, char **argv) {
     if (model_path == NULL && (model_path = cli_default_model("logits", found, sizeof found)) == NULL)
         return 1;
 
-    localai_model_params mp;
-    localai_model_params_init(&mp);
-    mp.log = cli_log_stderr;
-    localai_model *model = NULL;
-    localai_status st = localai_model_open(model_path, &mp, &model);
-    if (st != LOCALAI_STATUS_OK) return cli_fail(model_path, st);
+    localai_model *model = cli_open_model(model_path, 0);
+    if (model == NULL) return 1;
     localai_token *tokens = NULL;
     size_t n = 0;
     if (!cli_tokenize_prompt(model, prompt, &tokens, &n)) {
@@ -88,6 +84,7 @@ int cli_cmd_logits(int argc, char **argv) {
     size_t n_default = n_train > 0 && n_train < 4096 ? (size_t)n_train : 4096;
     if (n > n_default && n <= UINT32_MAX) cp.n_ctx = (uint32_t)n;
     localai_context *ctx = NULL;
+    localai_status st;
     int rc = 0;
     const float *logits = NULL;
     if ((st = localai_context_new(model, &cp, &ctx)) != LOCALAI_STATUS_OK)

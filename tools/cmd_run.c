@@ -111,17 +111,14 @@ int cli_cmd_run(int argc, char **argv) {
     if (model_path == NULL && (model_path = cli_default_model("run", found, sizeof found)) == NULL)
         return 1;
 
-    localai_model_params mp;
-    localai_model_params_init(&mp);
-    mp.log = cli_log_stderr;
-    localai_model *model = NULL;
-    localai_status st = localai_model_open(model_path, &mp, &model);
-    if (st != LOCALAI_STATUS_OK) return cli_fail(model_path, st);
+    localai_model *model = cli_open_model(model_path, 0);
+    if (model == NULL) return 1;
     localai_context_params cp;
     localai_context_params_init(&cp);
     cp.n_threads = threads;
     cp.n_ctx = (uint32_t)n_ctx;
     localai_context *ctx = NULL;
+    localai_status st;
     if ((st = localai_context_new(model, &cp, &ctx)) != LOCALAI_STATUS_OK) {
         int rc = cli_fail("context", st);
         localai_model_close(model);

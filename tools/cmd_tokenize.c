@@ -70,7 +70,7 @@ int cli_cmd_tokenize(int argc, char **argv) {
     } else {
         len = strlen(text);
     }
-    localai_model *model = cli_open_vocab(model_path);
+    localai_model *model = cli_open_model(model_path, 1);
     if (model == NULL) {
         free(owned);
         return 1;

@@ -537,7 +537,9 @@ static inline localai_status localai_generate_params_init(localai_generate_param
  * max_tokens tokens, calling on_token for each. Stops at an end-of-generation token
  * (not reported) unless ignore_eog. Writes the number of generated tokens to
  * *out_n_generated when it is not NULL. Returns OK, CANCELLED (callback), CONTEXT_FULL
- * (tokens generated so far were reported), or a decode failure. */
+ * (tokens generated so far were reported), or a decode failure. A prompt of more tokens
+ * than the context's n_ctx is CONTEXT_FULL at once, before anything is cleared or
+ * decoded and with no on_token call; the message names both lengths. */
 LOCALAI_API localai_status localai_generate(localai_context *ctx, const char *prompt,
                                             const localai_generate_params *params,
                                             int32_t *out_n_generated);

@@ -91,6 +91,12 @@ static localai_status generate(gen_state *g, localai_context *ctx, const char *p
                         (int)p->max_tokens);
     if ((st = tokenize_prompt(g, model, prompt, p->tokenize_flags, &n_prompt)) != LOCALAI_STATUS_OK)
         return st;
+    /* A prompt that cannot fit would be decoded chunk by chunk, at a cost that grows with
+     * the context, only to fail at the end: refuse it before clearing or decoding anything. */
+    if ((uint32_t)n_prompt > ctx->n_ctx)
+        return lai_fail(LOCALAI_STATUS_CONTEXT_FULL,
+                        "the prompt has %d tokens but the context holds %u (make n_ctx larger)",
+                        (int)n_prompt, ctx->n_ctx);
     st = p->sampling ? localai_sampler_new_from_params(p->sampling, &g->sampler)
                      : localai_sampler_new(&g->sampler); /* an empty chain is greedy */
     if (st != LOCALAI_STATUS_OK) return st;

@@ -1,12 +1,14 @@
 /* test_generate.c - localai_generate on stories260K against llama.cpp's greedy continuation
  * (shared/reference/stories260K.greedy-from-bos.json), plus logprobs, cancellation,
- * max_tokens, a full context, and seeded sampling. Skips (77) while the model cannot be
- * run yet (UNSUPPORTED from open, context or generate). */
+ * max_tokens, a full context, a prompt longer than the context (refused before decoding),
+ * and seeded sampling. Skips (77) while the model cannot be run yet (UNSUPPORTED from
+ * open, context or generate). */
 #include "localai.h"
 #include "../llamacpp/json_min.h"
 #include "test_util.h"
 
 #include <math.h>
+#include <time.h>
 
 #define SKIP 77
 
@@ -58,6 +60,96 @@ static localai_status run(localai_context *ctx, collected *c, int32_t max_tokens
     gp.on_token = collect;
     gp.user = c;
     return localai_generate(ctx, "", &gp, n_gen);
+}
+
+/* Counts the context's per-decode DEBUG lines, to see that nothing was decoded. */
+static void count_decodes(int32_t level, const char *message, void *user) {
+    if (level == LOCALAI_LOG_DEBUG && strncmp(message, "decode:", 7) == 0) ++*(int *)user;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* 7. A prompt of more tokens than n_ctx is CONTEXT_FULL before anything is decoded or
+ * cleared: no decode, no token reported, sequence 0 as it was, both lengths in the
+ * message. n_ctx 1024 with n_batch 512 lets the old code decode two chunks before
+ * failing, so "before decoding" is what the decode count checks. */
+static void check_long_prompt(localai_model *model) {
+    int decodes = 0;
+    localai_context_params cp;
+    localai_context_params_init(&cp);
+    cp.n_ctx = 1024;
+    cp.log = count_decodes;
+    cp.log_user = &decodes;
+    cp.log_level = LOCALAI_LOG_DEBUG;
+    localai_context *ctx = NULL;
+    CHECK_STATUS(localai_context_new(model, &cp, &ctx), LOCALAI_STATUS_OK);
+    if (ctx == NULL) return;
+    static char prompt[16000];
+    prompt[0] = '\0';
+    for (int i = 0; i < 300; i++) strcat(prompt, "Once upon a time there was a little dog. ");
+    static localai_token toks[20000];
+    size_t n_prompt = 0;
+    CHECK_STATUS(localai_tokenize(model, prompt, strlen(prompt), LOCALAI_TOKENIZE_ADD_SPECIAL, toks,
+                                  sizeof toks / sizeof toks[0], &n_prompt),
+                 LOCALAI_STATUS_OK);
+    CHECK_MSG(n_prompt > 2 * 1024, "the prompt has only %zu tokens", n_prompt);
+
+    /* Something in sequence 0 first, to see that the refused call leaves it alone. */
+    static collected c;
+    int32_t n_gen = -1, pos_before = -2, pos_after = -2;
+    CHECK_STATUS(run(ctx, &c, 3, NULL, &n_gen), LOCALAI_STATUS_OK);
+    CHECK_STATUS(localai_kv_pos_max(ctx, 0, &pos_before), LOCALAI_STATUS_OK);
+    CHECK(pos_before >= 0);
+
+    memset(&c, 0, sizeof c);
+    c.ctx = ctx;
+    c.stop_at = -1;
+    localai_generate_params gp;
+    localai_generate_params_init(&gp);
+    gp.max_tokens = 10;
+    gp.on_token = collect;
+    gp.user = &c;
+    decodes = 0;
+    n_gen = -1;
+    double t0 = now_s();
+    localai_status st = localai_generate(ctx, prompt, &gp, &n_gen);
+    double dt = now_s() - t0;
+    /* Copied now: the next successful call on ctx clears it. */
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", localai_context_errmsg(ctx));
+    CHECK_STATUS(st, LOCALAI_STATUS_CONTEXT_FULL);
+    CHECK_MSG(decodes == 0, "%d decodes before CONTEXT_FULL", decodes);
+    CHECK(n_gen == 0 && c.n == 0);
+    CHECK_MSG(dt < 5.0, "refusing the prompt took %.2f s", dt);
+    CHECK_STATUS(localai_kv_pos_max(ctx, 0, &pos_after), LOCALAI_STATUS_OK);
+    CHECK_MSG(pos_after == pos_before, "sequence 0 ends at %d, was %d", (int)pos_after,
+              (int)pos_before);
+    char want_prompt[32], want_ctx[32];
+    snprintf(want_prompt, sizeof want_prompt, "%zu tokens", n_prompt);
+    snprintf(want_ctx, sizeof want_ctx, "holds 1024");
+    CHECK_MSG(strstr(msg, want_prompt) && strstr(msg, want_ctx), "message: %s", msg);
+    printf("a prompt of %zu tokens in a context of 1024: refused in %.3f ms: %s\n", n_prompt,
+           dt * 1e3, msg);
+
+    /* A prompt that exactly fills the context still gives its one token. */
+    localai_context_free(ctx);
+    localai_context_params_init(&cp);
+    cp.n_ctx = (uint32_t)n_prompt;
+    ctx = NULL;
+    CHECK_STATUS(localai_context_new(model, &cp, &ctx), LOCALAI_STATUS_OK);
+    if (ctx) {
+        memset(&c, 0, sizeof c);
+        c.ctx = ctx;
+        c.stop_at = -1;
+        gp.max_tokens = 1;
+        CHECK_STATUS(localai_generate(ctx, prompt, &gp, &n_gen), LOCALAI_STATUS_OK);
+        CHECK(n_gen == 1 && c.n == 1);
+    }
+    localai_context_free(ctx);
 }
 
 int main(void) {
@@ -182,6 +274,7 @@ int main(void) {
             CHECK(c.tokens[i] == (localai_token)ref_tokens->items[i].number);
     }
     localai_context_free(ctx);
+    check_long_prompt(model);
     localai_model_close(model);
     json_free(ref);
     return test_finish("test_generate");

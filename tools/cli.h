@@ -6,6 +6,15 @@
 
 #include <stdio.h>
 
+/* The library's limits (localai_context_new), so that a flag out of range is refused
+ * with its range named before anything is loaded. */
+#define CLI_N_CTX_MAX (1 << 24)  /* n_ctx; 0 = the default */
+#define CLI_N_THREADS_MAX 1024   /* n_threads; 0 = one per core */
+
+/* The most bytes -f reads: a million-token context is about 4 MiB of text, and the
+ * token array is four times the text, so this bounds memory near 320 MiB. */
+#define CLI_TEXT_FILE_MAX ((size_t)64 << 20)
+
 /* Each subcommand: argv[0] is the subcommand name. Returns the process exit code. */
 int cli_cmd_version(int argc, char **argv);
 int cli_cmd_devices(int argc, char **argv);
@@ -33,12 +42,18 @@ int cli_parse_i32(const char *cmd, const char *flag, const char *text, int32_t l
                   int32_t *out);
 int cli_parse_u64(const char *cmd, const char *flag, const char *text, uint64_t *out);
 int cli_parse_float(const char *cmd, const char *flag, const char *text, float *out);
-/* Tokenizes a prompt as llama.cpp does (BOS if the vocabulary asks, special tokens not
- * parsed) into a malloc'd array; 0 on failure (message printed). */
 /* Opens `path` with warnings to stderr: the whole model, or (vocab_only) just what the
  * tokenizer needs, on the CPU. On failure prints the error and returns NULL. */
 localai_model *cli_open_model(const char *path, int vocab_only);
+/* Tokenizes a prompt as llama.cpp does (BOS if the vocabulary asks, special tokens not
+ * parsed) into a malloc'd array; 0 on failure (message printed). */
 int cli_tokenize_prompt(const localai_model *model, const char *prompt, localai_token **out,
                         size_t *out_n);
+
+
+/* cli_file.c: the whole of `path` ("-" = standard input) as a NUL-terminated malloc'd
+ * buffer. Refuses, with a message naming `cmd`, a directory, device or socket (before
+ * opening it), more than CLI_TEXT_FILE_MAX bytes, and read errors; returns 0 then. */
+int cli_read_text_file(const char *cmd, const char *path, char **out, size_t *out_len);
 
 #endif /* LOCALAI_CLI_H */

@@ -1,4 +1,4 @@
-/* cli_model.c - finding the model when -m is absent, and strict parsing of numeric flags. */
+/* cli_model.c - finding and opening the model, strict parsing of numeric flags, prompt tokens. */
 #include "cli.h"
 
 #include <dirent.h>
@@ -64,9 +64,16 @@ int cli_parse_i32(const char *cmd, const char *flag, const char *text, int32_t l
     char *end = NULL;
     errno = 0;
     long v = strtol(text, &end, 10);
-    if (text[0] == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi) {
+    if (text[0] == '\0' || *end != '\0' || end == text) {
         fprintf(stderr, "localai %s: %s expects an integer in [%ld, %ld], got '%s'\n", cmd, flag,
                 (long)lo, (long)hi, text);
+        return 0;
+    }
+    /* A number too large for long (ERANGE) is out of range on the same side. */
+    if (errno == ERANGE || v < lo || v > hi) {
+        int above = errno == ERANGE ? v > 0 : v > hi;
+        fprintf(stderr, "localai %s: %s %s is out of range [%ld, %ld]: the %s is %ld\n", cmd, flag,
+                text, (long)lo, (long)hi, above ? "maximum" : "minimum", above ? (long)hi : (long)lo);
         return 0;
     }
     *out = (int32_t)v;

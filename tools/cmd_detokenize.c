@@ -8,7 +8,39 @@
 static void usage(void) {
     fprintf(stderr,
             "usage: localai detokenize -m MODEL [--render-special] [--remove-special] ID...\n"
-            "  prints the text the ids stand for (ids may also be one quoted list)\n");
+            "  prints the text the ids stand for (ids may also be one quoted list, separated\n"
+            "  by spaces or commas)\n");
+}
+
+/* Appends the ids in `arg` (separated by spaces or commas) to *ids. A bad one is named
+ * with its argument's position, and why it is bad: not a number, or outside int32 (the
+ * vocabulary's own range is the library's to check, with its message). */
+static int parse_ids(const char *arg, int index, localai_token **ids, size_t *n) {
+    const char *s = arg;
+    while (*s) {
+        while (*s == ' ' || *s == ',') s++;
+        if (!*s) break;
+        size_t len = strcspn(s, " ,");
+        char *item = (char *)malloc(len + 1);
+        localai_token *grown = (localai_token *)realloc(*ids, sizeof **ids * (*n + 1));
+        if (grown != NULL) *ids = grown;
+        if (item == NULL || grown == NULL) {
+            free(item);
+            fprintf(stderr, "localai detokenize: out of memory\n");
+            return 0;
+        }
+        memcpy(item, s, len);
+        item[len] = '\0';
+        char what[48];
+        snprintf(what, sizeof what, "token id (argument %d)", index);
+        int32_t v = 0;
+        int ok = cli_parse_i32("detokenize", what, item, INT32_MIN, INT32_MAX, &v);
+        free(item);
+        if (!ok) return 0;
+        (*ids)[(*n)++] = (localai_token)v;
+        s += len;
+    }
+    return 1;
 }
 
 int cli_cmd_detokenize(int argc, char **argv) {
@@ -24,29 +56,19 @@ int cli_cmd_detokenize(int argc, char **argv) {
             flags |= LOCALAI_DETOKENIZE_RENDER_SPECIAL;
         } else if (strcmp(argv[i], "--remove-special") == 0) {
             flags |= LOCALAI_DETOKENIZE_REMOVE_SPECIAL;
-        } else {
-            /* one or more ids separated by spaces or commas */
-            const char *s = argv[i];
-            while (*s) {
-                while (*s == ' ' || *s == ',') s++;
-                if (!*s) break;
-                char *end;
-                errno = 0;
-                long v = strtol(s, &end, 10);
-                if (end == s || errno || v < INT32_MIN || v > INT32_MAX) {
-                    usage();
-                    free(ids);
-                    return 2;
-                }
-                localai_token *grown = (localai_token *)realloc(ids, sizeof *ids * (n + 1));
-                if (grown == NULL) {
-                    free(ids);
-                    return 1;
-                }
-                ids = grown;
-                ids[n++] = (localai_token)v;
-                s = end;
-            }
+        } else if (strcmp(argv[i], "-m") == 0 || strcmp(argv[i], "--model") == 0) {
+            fprintf(stderr, "localai detokenize: %s needs a value\n", argv[i]);
+            free(ids);
+            return 2;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0' &&
+                   (argv[i][1] < '0' || argv[i][1] > '9')) {
+            fprintf(stderr, "localai detokenize: unknown option '%s'\n", argv[i]);
+            usage();
+            free(ids);
+            return 2;
+        } else if (!parse_ids(argv[i], i, &ids, &n)) {
+            free(ids);
+            return 2;
         }
     }
     if (model_path == NULL) {

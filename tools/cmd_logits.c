@@ -6,9 +6,14 @@
 #include <string.h>
 
 static void logits_usage(FILE *out) {
-    fprintf(out, "usage: localai logits [-m MODEL] -p PROMPT [-t THREADS]\n"
+    fprintf(out, "usage: localai logits [-m MODEL] -p PROMPT [-t THREADS] [-c CTX]\n"
                  "prints {\"tokens\": [prompt ids], \"n_vocab\": V, \"logits\": [V numbers]} for the\n"
-                 "last prompt position (BOS added when the vocabulary asks; special tokens not parsed)\n");
+                 "last prompt position (BOS added when the vocabulary asks; special tokens not parsed)\n"
+                 "  -t, --threads N    CPU threads, at most %d (default: one per core)\n"
+                 "  -c, --ctx-size N   context length in tokens, at most %d; the prompt must fit.\n"
+                 "                     Default: min(training context, 4096), grown to the prompt\n"
+                 "                     up to the training context\n",
+            CLI_N_THREADS_MAX, CLI_N_CTX_MAX);
 }
 
 /* Decodes the prompt in chunks no larger than the context's batch, logits at the end. */
@@ -29,7 +34,7 @@ static localai_status decode_all(localai_context *ctx, const localai_token *toke
 
 int cli_cmd_logits(int argc, char **argv) {
     const char *model_path = NULL, *prompt = NULL;
-    int32_t threads = 0;
+    int32_t threads = 0, n_ctx = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -46,7 +51,9 @@ int cli_cmd_logits(int argc, char **argv) {
         if (strcmp(a, "-m") == 0 || strcmp(a, "--model") == 0) model_path = v;
         else if (strcmp(a, "-p") == 0 || strcmp(a, "--prompt") == 0) prompt = v;
         else if (strcmp(a, "-t") == 0 || strcmp(a, "--threads") == 0) {
-            if (!cli_parse_i32("logits", a, v, 0, 4096, &threads)) return 2;
+            if (!cli_parse_i32("logits", a, v, 0, CLI_N_THREADS_MAX, &threads)) return 2;
+        } else if (strcmp(a, "-c") == 0 || strcmp(a, "--ctx-size") == 0) {
+            if (!cli_parse_i32("logits", a, v, 0, CLI_N_CTX_MAX, &n_ctx)) return 2;
         } else {
             fprintf(stderr, "localai logits: unknown option '%s'\n", a);
             logits_usage(stderr);
@@ -79,10 +86,39 @@ int cli_cmd_logits(int argc, char **argv) {
     localai_context_params cp;
     localai_context_params_init(&cp);
     cp.n_threads = threads;
-    /* The default cache (min(training context, 4096)) unless the prompt needs more. */
+    cp.n_ctx = (uint32_t)n_ctx;
+    /* Refused before the cache is made or anything decoded: a prompt that does not fit
+     * would only fail after long work. Without -c the default cache (min(training context,
+     * 4096)) grows to the prompt, but not past the training context: beyond it the logits
+     * mean little and the work (quadratic in the prompt) can take minutes, so that takes
+     * an explicit -c. */
     int32_t n_train = localai_model_n_ctx_train(model);
     size_t n_default = n_train > 0 && n_train < 4096 ? (size_t)n_train : 4096;
-    if (n > n_default && n <= UINT32_MAX) cp.n_ctx = (uint32_t)n;
+    size_t n_grow_max = n_train > 0 ? (size_t)n_train : n_default;
+    int refused = 0;
+    if (n_ctx > 0 && n > (size_t)n_ctx) {
+        fprintf(stderr, "localai logits: the prompt has %zu tokens but -c is %d; pass a larger -c "
+                        "(at most %d)\n", n, (int)n_ctx, CLI_N_CTX_MAX);
+        refused = 1;
+    } else if (n_ctx == 0 && n > n_grow_max) {
+        if (n_train > 0)
+            fprintf(stderr, "localai logits: the prompt has %zu tokens, more than the model's "
+                            "training context of %d", n, (int)n_train);
+        else
+            fprintf(stderr, "localai logits: the prompt has %zu tokens, more than the default "
+                            "context of %zu (the model does not give its training context)",
+                    n, n_grow_max);
+        fprintf(stderr, "; pass -c N with N >= %zu (at most %d) to decode it anyway\n", n,
+                CLI_N_CTX_MAX);
+        refused = 1;
+    } else if (n_ctx == 0 && n > n_default) {
+        cp.n_ctx = (uint32_t)n;
+    }
+    if (refused) {
+        free(tokens);
+        localai_model_close(model);
+        return 1;
+    }
     localai_context *ctx = NULL;
     localai_status st;
     int rc = 0;

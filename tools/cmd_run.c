@@ -18,10 +18,14 @@ static void run_usage(FILE *out) {
             "  --min-p P            drop tokens below P x the best; 0 = off (default 0.05)\n"
             "  --repeat-penalty R   penalise the last 64 tokens; 1 = off (default 1)\n"
             "  --seed S             random seed (default 0xC0FFEE): same seed, same text\n"
-            "  -t, --threads N      CPU threads (default: one per core)\n"
-            "  -c, --ctx-size N     context length (default: min(training context, 4096))\n"
+            "  -t, --threads N      CPU threads, at most %d (default: one per core)\n"
+            "  -c, --ctx-size N     context length in tokens, at most %d (default:\n"
+            "                       min(training context, 4096)); the prompt must fit in it\n"
             "  --ignore-eos         keep going past end-of-generation tokens\n"
-            "  --ids                print the generated token ids on one line instead of text\n");
+            "  --ids                print the generated token ids on one line instead of text\n"
+            "exit status: 0 done, 1 failed (a prompt or output longer than the context\n"
+            "included), 2 bad arguments\n",
+            CLI_N_THREADS_MAX, CLI_N_CTX_MAX);
 }
 
 typedef struct run_out {
@@ -92,9 +96,9 @@ int cli_cmd_run(int argc, char **argv) {
         else if (strcmp(a, "--repeat-penalty") == 0) ok = cli_parse_float("run", a, v, &sp.repeat_penalty);
         else if (strcmp(a, "--seed") == 0) ok = cli_parse_u64("run", a, v, &sp.seed);
         else if (strcmp(a, "-t") == 0 || strcmp(a, "--threads") == 0)
-            ok = cli_parse_i32("run", a, v, 0, 4096, &threads);
+            ok = cli_parse_i32("run", a, v, 0, CLI_N_THREADS_MAX, &threads);
         else if (strcmp(a, "-c") == 0 || strcmp(a, "--ctx-size") == 0)
-            ok = cli_parse_i32("run", a, v, 0, INT32_MAX, &n_ctx);
+            ok = cli_parse_i32("run", a, v, 0, CLI_N_CTX_MAX, &n_ctx);
         else {
             fprintf(stderr, "localai run: unknown option '%s'\n", a);
             run_usage(stderr);
@@ -141,13 +145,31 @@ int cli_cmd_run(int argc, char **argv) {
     if (out.count > 0 || (!out.ids && prompt[0] != '\0')) printf("\n");
     fflush(stdout);
     int rc = 0;
-    if (st == LOCALAI_STATUS_CONTEXT_FULL)
-        fprintf(stderr, "localai run: the context is full after %d tokens (use -c to make it longer)\n",
-                (int)n_gen);
-    else if (st != LOCALAI_STATUS_OK)
+    if (st == LOCALAI_STATUS_CONTEXT_FULL) {
+        /* A script must see that the text is cut short: this is a failure, whatever was
+         * printed before it. */
+        rc = 1;
+        if (n_gen == 0) {
+            /* localai_generate measured the prompt before decoding it; its message has
+             * both numbers. */
+            const char *msg = localai_context_errmsg(ctx);
+            static const char prefix[] = "localai_generate: ";
+            if (strncmp(msg, prefix, sizeof prefix - 1) == 0) msg += sizeof prefix - 1;
+            fprintf(stderr, "localai run: %s; -c N sets the context length", msg);
+            int32_t n_train = localai_model_n_ctx_train(model);
+            if (n_train > 0) fprintf(stderr, " (the model was trained on %d)", (int)n_train);
+            fprintf(stderr, "\n");
+        } else {
+            fprintf(stderr, "localai run: the context of %u tokens is full after %d generated "
+                            "tokens (use -c to make it longer)\n",
+                    (unsigned)localai_context_n_ctx(ctx), (int)n_gen);
+        }
+    } else if (st != LOCALAI_STATUS_OK) {
         rc = cli_fail("generate", st);
-    fprintf(stderr, "localai run: %d tokens in %.2f s (%.1f tokens/s, prompt included)\n",
-            (int)n_gen, dt, dt > 0 ? n_gen / dt : 0.0);
+    }
+    if (!(st == LOCALAI_STATUS_CONTEXT_FULL && n_gen == 0)) /* nothing was run to time */
+        fprintf(stderr, "localai run: %d tokens in %.2f s (%.1f tokens/s, prompt included)\n",
+                (int)n_gen, dt, dt > 0 ? n_gen / dt : 0.0);
     localai_context_free(ctx);
     localai_model_close(model);
     return rc;

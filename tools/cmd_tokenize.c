@@ -8,31 +8,10 @@ static void usage(void) {
     fprintf(stderr,
             "usage: localai tokenize -m MODEL [--no-bos] [--parse-special] (-p TEXT | -f FILE)\n"
             "  prints the token ids separated by single spaces on one line\n"
+            "  -f FILE           read the text from FILE (- = standard input), at most %zu MiB\n"
             "  --no-bos          do not add BOS/EOS even where the vocabulary asks for them\n"
-            "  --parse-special   text like <|eot_id|> becomes its control token\n");
-}
-
-static char *read_all(const char *path, size_t *len) {
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (f == NULL) return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = (char *)malloc(cap);
-    while (buf != NULL) {
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (n < cap) break;
-        char *nb = (char *)realloc(buf, cap * 2);
-        if (nb == NULL) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    if (f != stdin) fclose(f);
-    *len = n;
-    return buf;
+            "  --parse-special   text like <|eot_id|> becomes its control token\n",
+            CLI_TEXT_FILE_MAX >> 20);
 }
 
 int cli_cmd_tokenize(int argc, char **argv) {
@@ -61,11 +40,7 @@ int cli_cmd_tokenize(int argc, char **argv) {
     size_t len = 0;
     char *owned = NULL;
     if (file != NULL) {
-        owned = read_all(file, &len);
-        if (owned == NULL) {
-            fprintf(stderr, "localai tokenize: cannot read %s\n", file);
-            return 1;
-        }
+        if (!cli_read_text_file("tokenize", file, &owned, &len)) return 1;
         text = owned;
     } else {
         len = strlen(text);

@@ -12,11 +12,21 @@
 static void usage(FILE *out) {
     fprintf(out,
             "usage: localai quantize IN.gguf OUT.gguf TYPE [--threads N] [--allow-requantize]\n"
+            "                        [--overwrite-input]\n"
             "\n"
             "TYPE: Q4_K_M (alias Q4_K), Q5_K_M (Q5_K), Q6_K, Q8_0, Q4_0, and also\n"
             "      Q4_K_S, Q5_K_S, Q4_1, Q5_0, Q5_1, F16, BF16, F32.\n"
             "The _M mixes pick per-tensor types as llama.cpp's quantize tool does (output and\n"
-            "some attn_v / ffn_down layers get Q6_K); norms and 1-D tensors are copied as they are.\n");
+            "some attn_v / ffn_down layers get Q6_K); norms and 1-D tensors are copied as they are.\n"
+            "\n"
+            "OUT is written under a new temporary name in its folder and renamed over OUT\n"
+            "when complete: a failure leaves OUT as it was; a link at OUT is replaced, not\n"
+            "followed.\n"
+            "  --threads N         threads converting rows (default: one per core)\n"
+            "  --allow-requantize  accept tensors that are already quantized (loses quality)\n"
+            "  --overwrite-input   allow OUT to be IN itself (the same name, a link or a hard\n"
+            "                      link); without it that is refused. IN is replaced only\n"
+            "                      once the whole output is written.\n");
 }
 
 typedef struct progress_state {
@@ -79,14 +89,6 @@ static int print_plan(const char *in_path, uint32_t ftype) {
     return 0;
 }
 
-static uint64_t file_size(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return 0;
-    long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-    fclose(f);
-    return n > 0 ? (uint64_t)n : 0;
-}
-
 int cli_cmd_quantize(int argc, char **argv) {
     const char *pos[3];
     int n_pos = 0;
@@ -107,6 +109,8 @@ int cli_cmd_quantize(int argc, char **argv) {
             i++;
         } else if (strcmp(argv[i], "--allow-requantize") == 0) {
             p.allow_requantize = 1;
+        } else if (strcmp(argv[i], "--overwrite-input") == 0) {
+            p.overwrite_input = 1;
         } else if (argv[i][0] == '-' && argv[i][1] != 0) {
             fprintf(stderr, "localai quantize: unknown option '%s'\n", argv[i]);
             usage(stderr);
@@ -124,7 +128,22 @@ int cli_cmd_quantize(int argc, char **argv) {
     }
     localai_status st = lai_ftype_from_name(pos[2], &p.ftype);
     if (st != LOCALAI_STATUS_OK) return cli_fail("quantize", st);
+    /* Refused here too (the library would refuse it), to name the flag before any work. */
+    int same = 0;
+    st = lai_file_same(pos[0], pos[1], &same);
+    if (st != LOCALAI_STATUS_OK) return cli_fail("quantize", st);
+    if (same && !p.overwrite_input) {
+        fprintf(stderr,
+                "localai quantize: %s is the input file %s itself (the same name, a link or\n"
+                "  a hard link): refusing to replace the input; pass --overwrite-input to allow it\n",
+                pos[1], pos[0]);
+        return 1;
+    }
     if (print_plan(pos[0], p.ftype) != 0) return 1;
+    /* Measured now: with --overwrite-input, IN is gone once the output is renamed over it. */
+    uint64_t in_size = 0, out_size = 0;
+    st = lai_file_size(pos[0], &in_size);
+    if (st != LOCALAI_STATUS_OK) return cli_fail("quantize", st);
 
     progress_state ps = {isatty(STDERR_FILENO), lai_time_ns()};
     p.progress = on_progress;
@@ -135,7 +154,9 @@ int cli_cmd_quantize(int argc, char **argv) {
         return cli_fail("quantize", st);
     }
     double secs = (double)(lai_time_ns() - ps.t0) / 1e9;
+    st = lai_file_size(pos[1], &out_size);
+    if (st != LOCALAI_STATUS_OK) return cli_fail("quantize", st);
     fprintf(stderr, "wrote %s: %.2f MiB -> %.2f MiB in %.1f s\n", pos[1],
-            (double)file_size(pos[0]) / 1048576.0, (double)file_size(pos[1]) / 1048576.0, secs);
+            (double)in_size / 1048576.0, (double)out_size / 1048576.0, secs);
     return 0;
 }

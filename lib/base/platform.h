@@ -59,4 +59,36 @@ void *lai_dlopen(const char *name);
 void *lai_dlsym(void *lib, const char *symbol);
 void lai_dlclose(void *lib);
 
+/* ---- replacing files safely ----------------------------------------------------------
+ * A tool's output is written under a unique temporary name beside its final name and
+ * renamed over it when complete: readers of the old file (even one mapped by this very
+ * process) keep their bytes, a failure leaves no half-written file, and a link planted at
+ * a predictable name is never followed. */
+#include <stdio.h>
+
+typedef struct lai_file_temp {
+    FILE *file; /* open for binary writing */
+    char *path; /* the temporary's name (heap; freed by commit or discard) */
+} lai_file_temp;
+
+/* Creates a new empty file in final_path's folder, named final_path + ".<random>.tmp",
+ * exclusively: it never opens, truncates or follows an existing file or link (another
+ * random name is tried when one exists). Mode 0666 less the umask, like any new file.
+ * Fails with IO naming the path and the OS error. */
+localai_status lai_file_temp_create(const char *final_path, lai_file_temp *out);
+/* Flushes the data to disk, closes the file and renames it to final_path, replacing a file
+ * or a link of that name (never writing through it). On failure the temporary is removed.
+ * *tmp is cleared either way. */
+localai_status lai_file_temp_commit(lai_file_temp *tmp, const char *final_path);
+/* Closes and removes the temporary; does nothing for a cleared one. */
+void lai_file_temp_discard(lai_file_temp *tmp);
+
+/* *out_same = 1 when a and b name the same existing file: links followed, compared by
+ * device and inode, so a symbolic or hard link to a file is that file. 0 when either
+ * does not exist. Other failures (permission, a link loop) give IO naming the path. */
+localai_status lai_file_same(const char *a, const char *b, int *out_same);
+
+/* The size in bytes of the file at `path` (links followed); IO naming the path. */
+localai_status lai_file_size(const char *path, uint64_t *out);
+
 #endif /* LAI_PLATFORM_H */

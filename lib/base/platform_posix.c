@@ -207,3 +207,140 @@ void *lai_dlsym(void *lib, const char *symbol) { return dlsym(lib, symbol); }
 void lai_dlclose(void *lib) {
     if (lib != NULL) dlclose(lib);
 }
+
+/* ---- replacing files safely ------------------------------------------------------------ */
+
+#if defined(__linux__)
+#include <sys/random.h>
+#elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__)
+#include <stdlib.h> /* arc4random_buf */
+#endif
+
+/* 64 unpredictable bits for a temporary's name. Unpredictable only makes names harder to
+ * squat on: safety comes from O_EXCL, and a taken name just costs another try. */
+static uint64_t temp_name_bits(unsigned attempt) {
+    uint64_t r = 0;
+#if defined(__linux__)
+    if (getrandom(&r, sizeof r, GRND_NONBLOCK) == (ssize_t)sizeof r) return r;
+#elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__)
+    arc4random_buf(&r, sizeof r);
+    return r;
+#endif
+    /* No system generator: clock, process, stack address and attempt, mixed (splitmix64). */
+    r = lai_time_ns() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)&r ^
+        ((uint64_t)attempt * 0x9E3779B97F4A7C15ull);
+    r = (r ^ (r >> 30)) * 0xBF58476D1CE4E5B9ull;
+    r = (r ^ (r >> 27)) * 0x94D049BB133111EBull;
+    return r ^ (r >> 31);
+}
+
+localai_status lai_file_temp_create(const char *final_path, lai_file_temp *out) {
+    if (out == NULL || final_path == NULL || final_path[0] == '\0')
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "temporary file: empty or NULL path");
+    memset(out, 0, sizeof *out);
+    enum { SUFFIX = 1 + 12 + 4 + 1 }; /* ".<12 random chars>.tmp" and the NUL */
+    size_t len = strlen(final_path);
+    if (len > SIZE_MAX - SUFFIX)
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "temporary file: path too long");
+    char *path = lai_malloc(len + SUFFIX);
+    if (path == NULL)
+        return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "%s: cannot allocate a temporary name",
+                        final_path);
+    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+    for (unsigned attempt = 0; attempt < 100; attempt++) {
+        uint64_t bits = temp_name_bits(attempt);
+        char rnd[13];
+        for (int i = 0; i < 12; i++) rnd[i] = alphabet[(bits >> (5 * i)) & 31];
+        rnd[12] = '\0';
+        snprintf(path, len + SUFFIX, "%s.%s.tmp", final_path, rnd);
+        /* O_EXCL: never an existing file (and, with O_CREAT, never through a link);
+         * O_NOFOLLOW says the same for systems that would otherwise follow one. */
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+        if (fd < 0 && errno == EEXIST) continue;
+        if (fd < 0) {
+            int err = errno;
+            localai_status st = lai_fail(LOCALAI_STATUS_IO,
+                                         "%s: cannot create a temporary file beside it: %s",
+                                         final_path, strerror(err));
+            lai_free(path);
+            return st;
+        }
+        FILE *f = fdopen(fd, "wb");
+        if (f == NULL) {
+            int err = errno;
+            close(fd);
+            unlink(path);
+            localai_status st = lai_fail(LOCALAI_STATUS_IO, "%s: cannot open a stream on it: %s",
+                                         path, strerror(err));
+            lai_free(path);
+            return st;
+        }
+        out->file = f;
+        out->path = path;
+        return LOCALAI_STATUS_OK;
+    }
+    lai_free(path);
+    return lai_fail(LOCALAI_STATUS_IO,
+                    "%s: cannot create a temporary file beside it: 100 random names taken",
+                    final_path);
+}
+
+localai_status lai_file_temp_commit(lai_file_temp *tmp, const char *final_path) {
+    if (tmp == NULL || tmp->file == NULL || tmp->path == NULL || final_path == NULL) {
+        lai_file_temp_discard(tmp);
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "temporary file: nothing to commit");
+    }
+    localai_status st = LOCALAI_STATUS_OK;
+    /* On disk before the rename, so a crash cannot leave final_path naming a file whose
+     * data never arrived. */
+    if (fflush(tmp->file) != 0 || fsync(fileno(tmp->file)) != 0)
+        st = lai_fail(LOCALAI_STATUS_IO, "%s: write failed: %s", tmp->path, strerror(errno));
+    int closed = fclose(tmp->file);
+    int close_err = errno;
+    tmp->file = NULL;
+    if (st == LOCALAI_STATUS_OK && closed != 0)
+        st = lai_fail(LOCALAI_STATUS_IO, "%s: write failed: %s", tmp->path, strerror(close_err));
+    if (st == LOCALAI_STATUS_OK && rename(tmp->path, final_path) != 0)
+        st = lai_fail(LOCALAI_STATUS_IO, "%s: cannot replace it with the finished %s: %s",
+                      final_path, tmp->path, strerror(errno));
+    if (st == LOCALAI_STATUS_OK) {
+        lai_free(tmp->path);
+        tmp->path = NULL;
+    }
+    lai_file_temp_discard(tmp);
+    return st;
+}
+
+void lai_file_temp_discard(lai_file_temp *tmp) {
+    if (tmp == NULL) return;
+    if (tmp->file != NULL) fclose(tmp->file);
+    if (tmp->path != NULL) unlink(tmp->path);
+    lai_free(tmp->path);
+    memset(tmp, 0, sizeof *tmp);
+}
+
+localai_status lai_file_same(const char *a, const char *b, int *out_same) {
+    if (a == NULL || b == NULL || out_same == NULL)
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "lai_file_same: NULL argument");
+    *out_same = 0;
+    struct stat sa, sb;
+    const char *paths[2] = {a, b};
+    struct stat *sts[2] = {&sa, &sb};
+    for (int i = 0; i < 2; i++) {
+        if (stat(paths[i], sts[i]) == 0) continue;
+        if (errno == ENOENT || errno == ENOTDIR) return LOCALAI_STATUS_OK; /* nothing there */
+        return lai_fail(LOCALAI_STATUS_IO, "%s: cannot stat: %s", paths[i], strerror(errno));
+    }
+    *out_same = sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    return LOCALAI_STATUS_OK;
+}
+
+localai_status lai_file_size(const char *path, uint64_t *out) {
+    if (path == NULL || out == NULL)
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "lai_file_size: NULL argument");
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return lai_fail(LOCALAI_STATUS_IO, "%s: cannot stat: %s", path, strerror(errno));
+    *out = st.st_size > 0 ? (uint64_t)st.st_size : 0;
+    return LOCALAI_STATUS_OK;
+}

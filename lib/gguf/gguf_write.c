@@ -1,6 +1,7 @@
 /* gguf_write.c - the GGUF writer: metadata and tensor table in memory, data streamed out. */
 #include "gguf_write.h"
 
+#include "../base/platform.h"
 #include "../quant/quant.h"
 #include "gguf_internal.h"
 
@@ -516,18 +517,30 @@ static localai_status write_all(lai_gguf_writer *w, sink *s) {
     return st;
 }
 
+localai_status lai_gguf_writer_write_stream(lai_gguf_writer *w, FILE *f, const char *name) {
+    if (w == NULL || f == NULL)
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "gguf writer: NULL argument");
+    sink s = {0};
+    s.f = f;
+    s.path = name != NULL ? name : "gguf writer";
+    localai_status st = write_all(w, &s);
+    if (st == LOCALAI_STATUS_OK && fflush(f) != 0)
+        st = lai_fail(LOCALAI_STATUS_IO, "%s: write failed: %s", s.path, strerror(errno));
+    return st;
+}
+
 localai_status lai_gguf_writer_write_file(lai_gguf_writer *w, const char *path) {
     if (w == NULL || path == NULL)
         return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "gguf writer: NULL argument");
-    sink s = {0};
-    s.path = path;
-    s.f = fopen(path, "wb");
-    if (s.f == NULL)
-        return lai_fail(LOCALAI_STATUS_IO, "%s: cannot create: %s", path, strerror(errno));
-    localai_status st = write_all(w, &s);
-    if (fclose(s.f) != 0 && st == LOCALAI_STATUS_OK)
-        st = lai_fail(LOCALAI_STATUS_IO, "%s: write failed: %s", path, strerror(errno));
-    if (st != LOCALAI_STATUS_OK) remove(path);
+    /* Never fopen(path, "wb"): that would follow a link planted at `path` and truncate
+     * whatever file it names, perhaps one still mapped by a reader (SIGBUS there). A new
+     * file beside it, renamed over it when complete, leaves the old one intact. */
+    lai_file_temp tmp;
+    localai_status st = lai_file_temp_create(path, &tmp);
+    if (st != LOCALAI_STATUS_OK) return st;
+    st = lai_gguf_writer_write_stream(w, tmp.file, tmp.path);
+    if (st == LOCALAI_STATUS_OK) return lai_file_temp_commit(&tmp, path);
+    lai_file_temp_discard(&tmp);
     return st;
 }
 

@@ -4,6 +4,8 @@
 
 #include "gguf.h"
 
+#include <stdio.h>
+
 typedef struct lai_gguf_writer lai_gguf_writer;
 
 /* Supplies the bytes of tensor `index` (in add order) for tensors added with data NULL,
@@ -57,8 +59,14 @@ void lai_gguf_writer_set_source(lai_gguf_writer *w, lai_gguf_tensor_source fn, v
 void lai_gguf_writer_set_progress(lai_gguf_writer *w, lai_gguf_write_progress fn, void *user);
 uint64_t lai_gguf_writer_n_tensors(const lai_gguf_writer *w);
 
-/* Writes the file (GGUF v3). A failed write removes the partial file. */
+/* Writes the file (GGUF v3) to `path`: into a new file beside it with a unique name,
+ * renamed over `path` when complete. A file or link already at `path` is replaced, never
+ * written through (a reader that mapped the old file keeps its bytes); a failed or
+ * cancelled write leaves `path` as it was and removes the partial file. */
 localai_status lai_gguf_writer_write_file(lai_gguf_writer *w, const char *path);
+/* Writes the file to a stream the caller opened for binary writing, and flushes it; the
+ * caller closes it (and removes it if this fails). `name` names it in messages. */
+localai_status lai_gguf_writer_write_stream(lai_gguf_writer *w, FILE *f, const char *name);
 /* Writes the file into a heap buffer (lai_free it). */
 localai_status lai_gguf_writer_write_mem(lai_gguf_writer *w, uint8_t **out, uint64_t *out_size);
 

@@ -5,7 +5,6 @@
 #include "../gguf/gguf_write.h"
 
 #include <math.h>
-#include <stdio.h>
 
 void lai_quantize_params_default(lai_quantize_params *p) {
     memset(p, 0, sizeof *p);
@@ -164,7 +163,7 @@ static localai_status check_plan(const lai_gguf *in, const lai_quant_choice *cho
     return LOCALAI_STATUS_OK;
 }
 
-static localai_status build_and_write(const lai_gguf *in, const char *tmp_path, const lai_quantize_params *p,
+static localai_status build_and_write(const lai_gguf *in, const char *out_path, const lai_quantize_params *p,
                                       const lai_quant_choice *choices, const uint64_t *order) {
     lai_gguf_writer *w = NULL;
     localai_status st = lai_gguf_writer_new(&w);
@@ -185,7 +184,10 @@ static localai_status build_and_write(const lai_gguf *in, const char *tmp_path, 
     job j = {in, p, order, choices, p->n_threads > 0 ? p->n_threads : lai_cpu_count()};
     if (j.n_threads > 64) j.n_threads = 64;
     lai_gguf_writer_set_source(w, produce_tensor, &j);
-    if (st == LOCALAI_STATUS_OK) st = lai_gguf_writer_write_file(w, tmp_path);
+    /* The writer fills a new, uniquely named file beside OUT and renames it over OUT only
+     * when complete: a failure or cancel leaves OUT as it was, no file or link already in
+     * the folder is opened, and an input replaced this way stays valid under our mapping. */
+    if (st == LOCALAI_STATUS_OK) st = lai_gguf_writer_write_file(w, out_path);
     lai_gguf_writer_free(w);
     return st;
 }
@@ -201,7 +203,14 @@ localai_status lai_quantize_model(const char *in_path, const char *out_path, con
 
     lai_quant_choice *choices = NULL;
     uint64_t *order = NULL;
-    char *tmp_path = NULL;
+    int same = 0;
+    st = lai_file_same(in_path, out_path, &same);
+    if (st == LOCALAI_STATUS_OK && same && !params->overwrite_input)
+        st = lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT,
+                      "the output %s is the input file itself (the same name, a link or a hard link): "
+                      "refusing to replace the input unless overwrite_input is set",
+                      out_path);
+    if (st != LOCALAI_STATUS_OK) goto done;
     size_t n = (size_t)(in->n_tensors ? in->n_tensors : 1);
     if (in->n_tensors > SIZE_MAX / sizeof(lai_quant_choice)) {
         st = lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "quantize: too many tensors");
@@ -209,29 +218,18 @@ localai_status lai_quantize_model(const char *in_path, const char *out_path, con
     }
     choices = lai_calloc(n, sizeof *choices);
     order = lai_calloc(n, sizeof *order);
-    size_t path_len = strlen(out_path);
-    tmp_path = path_len < SIZE_MAX - 32 ? lai_malloc(path_len + 32) : NULL;
-    if (choices == NULL || order == NULL || tmp_path == NULL) {
+    if (choices == NULL || order == NULL) {
         st = lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "quantize: out of memory");
         goto done;
     }
     st = lai_quantize_choose_types(in, params->ftype, choices);
     if (st == LOCALAI_STATUS_OK) st = check_plan(in, choices, params->allow_requantize);
     if (st == LOCALAI_STATUS_OK) st = lai_quantize_order(in, order);
-    if (st != LOCALAI_STATUS_OK) goto done;
-    /* Written beside the target and renamed at the end: no half-written file under the
-     * final name, and OUT may even be IN (whose mapping stays valid until we close it). */
-    snprintf(tmp_path, path_len + 32, "%s.quantize-tmp", out_path);
-    st = build_and_write(in, tmp_path, params, choices, order);
-    if (st == LOCALAI_STATUS_OK && rename(tmp_path, out_path) != 0) {
-        st = lai_fail(LOCALAI_STATUS_IO, "%s: cannot rename the finished file to %s", tmp_path, out_path);
-        remove(tmp_path);
-    }
+    if (st == LOCALAI_STATUS_OK) st = build_and_write(in, out_path, params, choices, order);
 done:
     if (st != LOCALAI_STATUS_OK) lai_error_prefix(in_path);
     lai_free(choices);
     lai_free(order);
-    lai_free(tmp_path);
     lai_gguf_close(in);
     return st;
 }

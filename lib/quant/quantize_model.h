@@ -63,6 +63,10 @@ typedef struct lai_quantize_params {
     int allow_requantize;         /* accept already-quantized input tensors */
     lai_quantize_progress_fn progress;
     void *progress_user;
+    /* Accept an output that is the input file itself (the same path, a link to it or a
+     * hard link); else that is refused with INVALID_ARGUMENT. Even then the input is only
+     * replaced by a rename once the whole output is written. */
+    int overwrite_input;
 } lai_quantize_params;
 
 void lai_quantize_params_default(lai_quantize_params *p);
@@ -71,7 +75,10 @@ void lai_quantize_params_default(lai_quantize_params *p);
  * general.file_type and general.quantization_version set, the input's alignment kept,
  * tensors in llama.cpp's output order (non-layer tensors, then by layer, by name).
  * Input tensors to re-encode must be F32, F16 or BF16 (or any type we can dequantize,
- * with allow_requantize) and finite. A failure removes the partial output. */
+ * with allow_requantize) and finite. The output is written to a new, uniquely named file
+ * in OUT's folder and renamed over `out_path` when complete (a file or link there is
+ * replaced, not written through); a failure or cancel removes it and leaves `out_path` as
+ * it was. */
 localai_status lai_quantize_model(const char *in_path, const char *out_path,
                                   const lai_quantize_params *params);
 

@@ -250,8 +250,11 @@ static void check_errors(const char *stories) {
     p.allow_requantize = 1;
     CHECK_STATUS(lai_quantize_model(q8, tmp_path("q4.gguf"), &p), LOCALAI_STATUS_OK);
     remove(tmp_path("q4.gguf"));
-    /* OUT may be IN: written aside, then renamed over it */
+    /* OUT may be IN when asked for: written aside, then renamed over it */
+    CHECK_STATUS(lai_quantize_model(q8, q8, &p), LOCALAI_STATUS_INVALID_ARGUMENT);
+    p.overwrite_input = 1;
     CHECK_STATUS(lai_quantize_model(q8, q8, &p), LOCALAI_STATUS_OK);
+    p.overwrite_input = 0;
     lai_gguf *g = NULL;
     CHECK_STATUS(lai_gguf_open(q8, 1, &g), LOCALAI_STATUS_OK);
     lai_gguf_close(g);

@@ -175,6 +175,8 @@ static localai_status cpu_compute(lai_backend *b, const lai_graph *g, const lai_
     if (lai_mul_overflow_size(slice, (size_t)nth, &need))
         return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "cpu: scratch size overflow");
     if (need > be->work_size) {
+        /* half again at least: attention's scratch follows the KV length token by token */
+        if (be->work_size + be->work_size / 2 > need) need = be->work_size + be->work_size / 2;
         lai_free_aligned(host_of(be), be->work, be->work_size, CPU_ALIGN);
         be->work = NULL;
         be->work_size = 0;

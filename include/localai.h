@@ -215,7 +215,9 @@ typedef struct localai_model_params {
     size_t struct_size;
     int32_t backend;             /* LOCALAI_BACKEND_*; default AUTO */
     int32_t device_index;        /* among the chosen backend's devices; -1 (default) = best */
-    int32_t use_mmap;            /* 1 (default): map the file, weights are not copied */
+    int32_t use_mmap;            /* 1 (default): map the file, weights are not copied.
+                                  * 0: read the whole file into memory (host allocator).
+                                  * See "Files that change" at localai_model_open(). */
     int32_t vocab_only;          /* 1: read metadata and vocabulary only, no weights */
     localai_progress_fn progress; /* optional, see localai_progress_fn */
     void *progress_user;
@@ -242,7 +244,19 @@ static inline localai_status localai_model_params_init(localai_model_params *par
 
 /* Opens the GGUF model at `path` (UTF-8) and prepares it on the chosen backend.
  * Every length, count and offset in the file is checked; a malformed file gives
- * BAD_FORMAT with a message naming the field, tensor or key, never a crash.
+ * BAD_FORMAT with a message naming the field, tensor or key, never a crash. Only a
+ * regular file opens: a directory, FIFO or device gives IO at once, without blocking.
+ *
+ * Files that change. With use_mmap = 1 the model reads the file's pages in place for as
+ * long as it is open. Replacing the file by rename (how downloaders and package managers
+ * update files) is safe: the model keeps the old contents. Truncating or rewriting it in
+ * place is not: the operating system kills a process that reads a page cut off by a
+ * truncation (SIGBUS), so each localai_decode() first checks the file's size and fails
+ * with IO when it shrank, but a truncation during a decode can still end the process.
+ * Open a file that may be rewritten in place (one being downloaded or edited, a network
+ * share) with use_mmap = 0: the model then holds its own copy and the file may change
+ * or vanish at any time.
+ *
  * Returns OK, INVALID_ARGUMENT, IO, BAD_FORMAT, UNSUPPORTED (architecture or tensor type),
  * OUT_OF_MEMORY, BACKEND or CANCELLED. On success *out_model owns the file mapping
  * and is released with localai_model_close(). */

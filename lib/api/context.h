@@ -12,7 +12,8 @@ struct localai_context {
     lai_logger log;             /* the params' sink, else the model's */
     uint32_t n_ctx, n_batch, n_seq_max;
     lai_backend *backend;
-    lai_buffer *weights_buffer; /* the model's tensor data, in place (no copy on the CPU) */
+    lai_buffer *weights_buffers[2]; /* the model's file image and realigned tensors, in
+                                     * place (no copy on the CPU) */
     lai_tensor *weights;        /* one handle per file tensor */
     lai_kv_cache kv;
     lai_graph graph;

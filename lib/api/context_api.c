@@ -11,7 +11,8 @@ static void context_destroy(localai_context *ctx) {
     if (ctx->backend != NULL) {
         lai_kv_cache_free(&ctx->kv);
         if (ctx->compute_buffer) ctx->backend->vt->buffer_free(ctx->backend, ctx->compute_buffer);
-        if (ctx->weights_buffer) ctx->backend->vt->buffer_free(ctx->backend, ctx->weights_buffer);
+        for (int r = 0; r < 2; r++)
+            if (ctx->weights_buffers[r]) ctx->backend->vt->buffer_free(ctx->backend, ctx->weights_buffers[r]);
         ctx->backend->vt->destroy(ctx->backend);
     }
     lai_free(ctx->weights);
@@ -27,22 +28,22 @@ static void context_destroy(localai_context *ctx) {
     lai_free(ctx);
 }
 
-/* Handles for every tensor of the file, pointing into one buffer that wraps the tensor
- * data where it already is (the mapping, or the model's copy of the file). */
+/* Handles for every tensor of the file, pointing where its data already is: the file
+ * image (the mapping, or the model's copy of the file) or the model's block of tensors it
+ * had to realign. One backend buffer wraps each of the two. */
 static localai_status bind_weights(localai_context *ctx) {
-    const lai_gguf *gg = ctx->model->gguf;
-    const uint8_t *lo = NULL, *hi = NULL;
-    for (uint64_t i = 0; i < gg->n_tensors; i++) {
-        const lai_gguf_tensor *t = &gg->tensors[i];
-        if (lo == NULL || t->data < lo) lo = t->data;
-        if (hi == NULL || t->data + t->n_bytes > hi) hi = t->data + t->n_bytes;
-    }
+    const localai_model *m = ctx->model;
+    const lai_gguf *gg = m->gguf;
+    const uint8_t *base[2] = {gg->view.data, m->realigned};
+    const size_t size[2] = {(size_t)gg->view.size, m->realigned_size};
     ctx->weights = lai_calloc(gg->n_tensors ? (size_t)gg->n_tensors : 1, sizeof *ctx->weights);
     if (ctx->weights == NULL) return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "context: no memory");
-    if (lo == NULL) return lai_fail(LOCALAI_STATUS_BAD_FORMAT, "context: the model has no tensors");
-    localai_status st = ctx->backend->vt->buffer_from_host(ctx->backend, lo, (size_t)(hi - lo),
-                                                           &ctx->weights_buffer);
-    if (st != LOCALAI_STATUS_OK) return st;
+    for (int r = 0; r < 2; r++) {
+        if (base[r] == NULL) continue;
+        localai_status st = ctx->backend->vt->buffer_from_host(ctx->backend, base[r], size[r],
+                                                               &ctx->weights_buffers[r]);
+        if (st != LOCALAI_STATUS_OK) return st;
+    }
     for (uint64_t i = 0; i < gg->n_tensors; i++) {
         const lai_gguf_tensor *t = &gg->tensors[i];
         lai_tensor *h = &ctx->weights[i];
@@ -50,9 +51,10 @@ static localai_status bind_weights(localai_context *ctx) {
         for (int d = 0; d < LAI_MAX_DIMS; d++) ne[d] = (int64_t)t->ne[d];
         /* Tensors of types no kernel reads (never bound to a role) keep an empty handle. */
         if (!lai_tensor_set_dense(h, t->type, ne)) continue;
+        int r = base[1] != NULL && t->data >= base[1] && t->data < base[1] + size[1];
         h->kind = LAI_TENSOR_EXTERNAL;
-        h->buffer = ctx->weights_buffer;
-        h->offset = (size_t)(t->data - lo);
+        h->buffer = ctx->weights_buffers[r];
+        h->offset = (size_t)(t->data - base[r]);
         h->name = t->name;
     }
     return LOCALAI_STATUS_OK;

@@ -3,8 +3,16 @@
 
 #include "../base/platform.h"
 
+/* Buffers that follow the KV length grow by half again at least, so a generation does not
+ * reallocate on every token. */
+static size_t grown_size(size_t cap, size_t need) {
+    size_t more = cap + cap / 2;
+    return more > need && more > cap ? more : need;
+}
+
 static localai_status grow_floats(float **p, size_t *cap, size_t need) {
     if (need <= *cap) return LOCALAI_STATUS_OK;
+    need = grown_size(*cap, need);
     float *n = lai_realloc(*p, need * sizeof(float));
     if (n == NULL) return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "decode: no memory for %zu floats", need);
     *p = n;
@@ -91,9 +99,10 @@ static localai_status run_graph(localai_context *ctx, uint32_t n_tokens, uint32_
     if (logits == NULL) return ctx->graph.status != LOCALAI_STATUS_OK ? ctx->graph.status : LOCALAI_STATUS_INTERNAL;
     if ((st = lai_graph_plan(&ctx->graph)) != LOCALAI_STATUS_OK) return st;
     if (ctx->compute_buffer == NULL || ctx->compute_buffer->size < ctx->graph.planned_size) {
+        size_t size = grown_size(ctx->compute_buffer ? ctx->compute_buffer->size : 0, ctx->graph.planned_size);
         if (ctx->compute_buffer != NULL) be->vt->buffer_free(be, ctx->compute_buffer);
         ctx->compute_buffer = NULL;
-        if ((st = be->vt->buffer_alloc(be, ctx->graph.planned_size, &ctx->compute_buffer)) != LOCALAI_STATUS_OK)
+        if ((st = be->vt->buffer_alloc(be, size, &ctx->compute_buffer)) != LOCALAI_STATUS_OK)
             return st;
     }
     lai_graph_bind(&ctx->graph, ctx->compute_buffer);
@@ -129,6 +138,9 @@ localai_status lai_context_decode(localai_context *ctx, const localai_batch *bat
 
     uint32_t n_out = 0;
     if ((st = read_batch(ctx, &b, &n_out)) != LOCALAI_STATUS_OK) return st;
+    /* A mapped file truncated since the last decode would kill the process on the first
+     * weight read; an error is the most we can do (see localai_model_params.use_mmap). */
+    if ((st = lai_file_view_check(&ctx->model->gguf->view)) != LOCALAI_STATUS_OK) return st;
     const uint32_t n = (uint32_t)b.n_tokens;
     /* With no logits wanted the graph still needs an output row; it computes the last
      * token's and nobody reads it. */

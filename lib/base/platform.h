@@ -4,17 +4,37 @@
 
 #include "base.h"
 
+/* An open regular file, read with lai_file_read_at. Only regular files open: a FIFO,
+ * socket, device or directory is refused at once (the open never blocks on a FIFO that
+ * has no writer). The file keeps a copy of `path` to name it in messages. */
+typedef struct lai_file lai_file;
+localai_status lai_file_open_read(const char *path, lai_file **out, uint64_t *out_size);
+/* Reads exactly `size` bytes at `offset`. IO naming the path and byte offset on an error
+ * or when the file ends first (it shrank since it was opened). */
+localai_status lai_file_read_at(lai_file *f, void *buf, size_t size, uint64_t offset);
+void lai_file_close(lai_file *f);
+
 /* A read-only view of a whole file: mapped when possible and asked for, else read into
- * a heap buffer. `data` is NULL only for an empty file. */
+ * a heap buffer. `data` is NULL only for an empty file.
+ *
+ * A mapping reads the file's pages in place, so the file must not be truncated or
+ * rewritten in place while the view is open (the kernel would deliver SIGBUS on a read of
+ * a page that no longer exists); replacing it by rename is safe. A mapped view keeps the
+ * file open so lai_file_view_check can tell whether it shrank. */
 typedef struct lai_file_view {
     const uint8_t *data;
     uint64_t size;
     int is_mapped;
+    lai_file *file;    /* kept open while mapped, else NULL */
 } lai_file_view;
 
 /* Opens `path` read-only and maps it (use_mmap != 0) or reads it whole. Fails with IO
  * and a message naming the path and the OS error. */
 localai_status lai_file_view_open(const char *path, int use_mmap, lai_file_view *out);
+/* OK while a mapped file still has at least the size it had when mapped; IO naming both
+ * sizes when it was truncated (reading the view could then kill the process). A view
+ * read into memory is always OK. */
+localai_status lai_file_view_check(const lai_file_view *view);
 void lai_file_view_close(lai_file_view *view);
 
 /* Monotonic time in nanoseconds. */

@@ -13,11 +13,16 @@
 #include <time.h>
 #include <unistd.h>
 
-localai_status lai_file_view_open(const char *path, int use_mmap, lai_file_view *out) {
-    memset(out, 0, sizeof *out);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return lai_fail(LOCALAI_STATUS_IO, "%s: cannot open: %s", path, strerror(errno));
+struct lai_file {
+    int fd;
+    char *path; /* for messages */
+};
+
+localai_status lai_file_open_read(const char *path, lai_file **out, uint64_t *out_size) {
+    /* O_NONBLOCK: opening a FIFO without a writer would otherwise wait forever; it has no
+     * effect on reading a regular file, the only kind we go on with. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) return lai_fail(LOCALAI_STATUS_IO, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0) {
         int err = errno;
@@ -26,58 +31,124 @@ localai_status lai_file_view_open(const char *path, int use_mmap, lai_file_view 
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
-        return lai_fail(LOCALAI_STATUS_IO, "%s: not a regular file", path);
+        return lai_fail(LOCALAI_STATUS_IO, "%s: not a regular file (%s)", path,
+                        S_ISDIR(st.st_mode)    ? "a directory"
+                        : S_ISFIFO(st.st_mode) ? "a FIFO"
+                        : S_ISCHR(st.st_mode)  ? "a character device"
+                        : S_ISBLK(st.st_mode)  ? "a block device"
+                        : S_ISSOCK(st.st_mode) ? "a socket"
+                                               : "not a plain file");
     }
-    uint64_t size = (uint64_t)st.st_size;
-    if (size > (uint64_t)SIZE_MAX) {
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0) (void)fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    if (st.st_size < 0 || (uint64_t)st.st_size > (uint64_t)SIZE_MAX) {
         close(fd);
         return lai_fail(LOCALAI_STATUS_IO, "%s: file too large for this platform", path);
     }
+    lai_file *f = lai_calloc(1, sizeof *f);
+    if (f != NULL) f->path = lai_strdup(path);
+    if (f == NULL || f->path == NULL) {
+        lai_free(f);
+        close(fd);
+        return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "%s: no memory to open it", path);
+    }
+    f->fd = fd;
+    *out = f;
+    *out_size = (uint64_t)st.st_size;
+    return LOCALAI_STATUS_OK;
+}
+
+localai_status lai_file_read_at(lai_file *f, void *buf, size_t size, uint64_t offset) {
+    uint8_t *p = buf;
+    size_t done = 0;
+    while (done < size) {
+        uint64_t at = offset + done;
+        if (at > (uint64_t)INT64_MAX)
+            return lai_fail(LOCALAI_STATUS_IO, "%s: offset %llu is out of range", f->path,
+                            (unsigned long long)at);
+        size_t want = size - done;
+        if (want > ((size_t)1 << 30)) want = (size_t)1 << 30; /* some systems cap one read */
+        ssize_t n = pread(f->fd, p + done, want, (off_t)at);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0)
+            return lai_fail(LOCALAI_STATUS_IO, "%s: read failed at byte %llu: %s", f->path,
+                            (unsigned long long)at, strerror(errno));
+        if (n == 0)
+            return lai_fail(LOCALAI_STATUS_IO, "%s: the file ends at byte %llu, %zu bytes early "
+                            "(it shrank while being read)", f->path, (unsigned long long)at,
+                            size - done);
+        done += (size_t)n;
+    }
+    return LOCALAI_STATUS_OK;
+}
+
+void lai_file_close(lai_file *f) {
+    if (f == NULL) return;
+    close(f->fd);
+    lai_free(f->path);
+    lai_free(f);
+}
+
+localai_status lai_file_view_open(const char *path, int use_mmap, lai_file_view *out) {
+    memset(out, 0, sizeof *out);
+    lai_file *f = NULL;
+    uint64_t size = 0;
+    localai_status st = lai_file_open_read(path, &f, &size);
+    if (st != LOCALAI_STATUS_OK) return st;
     out->size = size;
     if (size == 0) {
-        close(fd);
+        lai_file_close(f);
         return LOCALAI_STATUS_OK;
     }
     if (use_mmap) {
-        void *p = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, fd, 0);
+        void *p = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, f->fd, 0);
         if (p != MAP_FAILED) {
-            close(fd);
             out->data = p;
             out->is_mapped = 1;
+            out->file = f; /* kept for lai_file_view_check */
             return LOCALAI_STATUS_OK;
         }
         /* Fall back to reading (e.g. a filesystem without mmap support). */
     }
     uint8_t *buf = lai_malloc((size_t)size);
     if (buf == NULL) {
-        close(fd);
+        lai_file_close(f);
         return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "%s: cannot allocate %llu bytes to read it",
                         path, (unsigned long long)size);
     }
-    uint64_t done = 0;
-    while (done < size) {
-        ssize_t n = read(fd, buf + done, (size_t)(size - done));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            int err = n < 0 ? errno : EIO;
-            lai_free(buf);
-            close(fd);
-            return lai_fail(LOCALAI_STATUS_IO, "%s: read failed at byte %llu: %s", path,
-                            (unsigned long long)done, strerror(err));
-        }
-        done += (uint64_t)n;
+    st = lai_file_read_at(f, buf, (size_t)size, 0);
+    lai_file_close(f);
+    if (st != LOCALAI_STATUS_OK) {
+        lai_free(buf);
+        return st;
     }
-    close(fd);
     out->data = buf;
     return LOCALAI_STATUS_OK;
 }
 
+localai_status lai_file_view_check(const lai_file_view *view) {
+    if (view == NULL || view->file == NULL) return LOCALAI_STATUS_OK;
+    struct stat st;
+    if (fstat(view->file->fd, &st) != 0)
+        return lai_fail(LOCALAI_STATUS_IO, "%s: cannot stat the mapped file: %s", view->file->path,
+                        strerror(errno));
+    if (st.st_size < 0 || (uint64_t)st.st_size < view->size)
+        return lai_fail(LOCALAI_STATUS_IO,
+                        "%s: the file was truncated to %lld bytes while mapped (it had %llu); "
+                        "reopen it, and open files that may change in place with use_mmap = 0",
+                        view->file->path, (long long)st.st_size, (unsigned long long)view->size);
+    return LOCALAI_STATUS_OK;
+}
+
 void lai_file_view_close(lai_file_view *view) {
-    if (view == NULL || view->data == NULL) return;
-    if (view->is_mapped)
-        munmap((void *)view->data, (size_t)view->size);
-    else
-        lai_free((void *)view->data);
+    if (view == NULL) return;
+    if (view->data != NULL) {
+        if (view->is_mapped)
+            munmap((void *)view->data, (size_t)view->size);
+        else
+            lai_free((void *)view->data);
+    }
+    lai_file_close(view->file);
     memset(view, 0, sizeof *view);
 }
 

@@ -27,6 +27,8 @@ struct localai_model {
     char **chat_templates;       /* NUL-terminated copies */
     uint64_t n_params;           /* sum of tensor elements in the file */
     uint64_t size_bytes;         /* sum of tensor bytes in the file */
+    uint8_t *realigned;          /* tensors the file stores unaligned, copied (host allocator) */
+    size_t realigned_size;
 };
 
 #endif /* LAI_MODEL_H */

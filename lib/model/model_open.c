@@ -1,7 +1,6 @@
 /* model_open.c - localai_model_open/close: file, metadata, vocabulary, hyper-parameters, weights. */
 #include "model.h"
 
-#include <errno.h>
 #include <stdio.h>
 
 #define READ_CHUNK (16u << 20)
@@ -21,43 +20,26 @@ static localai_status report(const open_state *os, float value) {
 /* Reads the whole file into a buffer from the host allocator (when there is one), in
  * chunks so the progress callback can follow and cancel. */
 static localai_status read_file(localai_model *m, const char *path, const open_state *os) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return lai_fail(LOCALAI_STATUS_IO, "%s: cannot open: %s", path, strerror(errno));
-    localai_status st = LOCALAI_STATUS_OK;
-    long end = -1;
-    if (fseek(f, 0, SEEK_END) == 0) end = ftell(f);
-    if (end < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        return lai_fail(LOCALAI_STATUS_IO, "%s: cannot find the file size: %s", path, strerror(errno));
-    }
-    uint64_t size = (uint64_t)end;
-    if (size > (uint64_t)SIZE_MAX) {
-        fclose(f);
-        return lai_fail(LOCALAI_STATUS_IO, "%s: file too large for this platform", path);
-    }
+    lai_file *f = NULL;
+    uint64_t size = 0;
+    localai_status st = lai_file_open_read(path, &f, &size);
+    if (st != LOCALAI_STATUS_OK) return st;
     const localai_allocator *host = m->has_allocator ? &m->allocator : NULL;
     uint8_t *buf = lai_alloc_aligned(host, (size_t)size, 64);
     if (buf == NULL) {
-        fclose(f);
+        lai_file_close(f);
         return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "%s: cannot allocate %llu bytes to read it",
                         path, (unsigned long long)size);
     }
     m->file_buffer = buf;
     m->file_buffer_size = size;
-    uint64_t done = 0;
-    while (done < size && st == LOCALAI_STATUS_OK) {
+    for (uint64_t done = 0; done < size && st == LOCALAI_STATUS_OK;) {
         size_t want = (size_t)LAI_MIN(size - done, (uint64_t)READ_CHUNK);
-        size_t got = fread(buf + done, 1, want, f);
-        if (got != want) {
-            st = lai_fail(LOCALAI_STATUS_IO, "%s: read failed at byte %llu%s%s", path,
-                          (unsigned long long)(done + got), ferror(f) ? ": " : " (file shrank)",
-                          ferror(f) ? strerror(errno) : "");
-            break;
-        }
-        done += got;
-        st = report(os, 0.8f * (float)((double)done / (double)size));
+        st = lai_file_read_at(f, buf + done, want, done);
+        done += want;
+        if (st == LOCALAI_STATUS_OK) st = report(os, 0.8f * (float)((double)done / (double)size));
     }
-    fclose(f);
+    lai_file_close(f);
     return st;
 }
 
@@ -188,6 +170,12 @@ static localai_status load(localai_model *m, const char *path, const localai_mod
                             "the file has no tensors (a vocabulary-only file? open it with "
                             "vocab_only = 1)");
         if ((st = lai_weights_bind(m->gguf, &m->hp, &m->weights)) != LOCALAI_STATUS_OK) return st;
+        st = lai_weights_realign(m->gguf, m->has_allocator ? &m->allocator : NULL,
+                                 &m->realigned, &m->realigned_size);
+        if (st != LOCALAI_STATUS_OK) return st;
+        if (m->realigned != NULL)
+            lai_log_info(&m->log, "general.alignment %llu leaves tensors unaligned: copied %zu bytes "
+                         "to aligned memory", (unsigned long long)m->gguf->alignment, m->realigned_size);
     }
     if ((st = report(os, 0.9f)) != LOCALAI_STATUS_OK) return st;
     if ((st = lai_vocab_load(m->gguf, &m->log, &m->vocab)) != LOCALAI_STATUS_OK) return st;
@@ -203,6 +191,9 @@ LOCALAI_API void localai_model_close(localai_model *model) {
     lai_weights_free(&model->weights);
     lai_vocab_free(model->vocab);
     lai_gguf_close(model->gguf);
+    if (model->realigned != NULL)
+        lai_free_aligned(model->has_allocator ? &model->allocator : NULL, model->realigned,
+                         model->realigned_size, LAI_WEIGHTS_ALIGN);
     if (model->file_buffer != NULL)
         lai_free_aligned(model->has_allocator ? &model->allocator : NULL, model->file_buffer,
                          (size_t)model->file_buffer_size, 64);

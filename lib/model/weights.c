@@ -152,3 +152,38 @@ void lai_weights_free(lai_model_weights *w) {
     lai_free(w->layers);
     memset(w, 0, sizeof *w);
 }
+
+localai_status lai_weights_realign(lai_gguf *gguf, const localai_allocator *host,
+                                   uint8_t **out_block, size_t *out_size) {
+    *out_block = NULL;
+    *out_size = 0;
+    /* GGUF lets a file choose general.alignment = 1, so a tensor may start at any byte;
+     * blocks hold 16-bit scales and F32 rows floats, which the kernels load directly. */
+    uint64_t total = 0;
+    for (uint64_t i = 0; i < gguf->n_tensors; i++) {
+        const lai_gguf_tensor *t = &gguf->tensors[i];
+        const lai_type_traits *tt = lai_type_get(t->type);
+        if (tt == NULL || (uintptr_t)t->data % tt->align == 0) continue;
+        uint64_t padded = (t->n_bytes + LAI_WEIGHTS_ALIGN - 1) / LAI_WEIGHTS_ALIGN * LAI_WEIGHTS_ALIGN;
+        if (padded < t->n_bytes || lai_add_overflow_u64(total, padded, &total) || total > SIZE_MAX)
+            return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "realigning tensors: size overflows");
+    }
+    if (total == 0) return LOCALAI_STATUS_OK;
+    uint8_t *block = lai_alloc_aligned(host, (size_t)total, LAI_WEIGHTS_ALIGN);
+    if (block == NULL)
+        return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY,
+                        "cannot allocate %llu bytes to realign tensors the file stores unaligned",
+                        (unsigned long long)total);
+    size_t at = 0;
+    for (uint64_t i = 0; i < gguf->n_tensors; i++) {
+        lai_gguf_tensor *t = &gguf->tensors[i];
+        const lai_type_traits *tt = lai_type_get(t->type);
+        if (tt == NULL || (uintptr_t)t->data % tt->align == 0) continue;
+        memcpy(block + at, t->data, (size_t)t->n_bytes);
+        t->data = block + at;
+        at += (size_t)((t->n_bytes + LAI_WEIGHTS_ALIGN - 1) / LAI_WEIGHTS_ALIGN * LAI_WEIGHTS_ALIGN);
+    }
+    *out_block = block;
+    *out_size = (size_t)total;
+    return LOCALAI_STATUS_OK;
+}

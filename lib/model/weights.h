@@ -37,4 +37,15 @@ localai_status lai_weights_bind(const lai_gguf *gguf, const lai_hparams *hp,
                                 lai_model_weights *out);
 void lai_weights_free(lai_model_weights *w);
 
+/* Alignment of the block lai_weights_realign allocates. */
+#define LAI_WEIGHTS_ALIGN 64
+
+/* Moves every tensor whose data is not at the address alignment its type needs (a file
+ * written with a small general.alignment) into one block from `host` (NULL: the C heap),
+ * and points the tensor's data there, so kernels always read aligned blocks. *out_block
+ * is NULL when every tensor was aligned already; else the caller frees it with
+ * lai_free_aligned(host, block, *out_size, LAI_WEIGHTS_ALIGN) after the last use. */
+localai_status lai_weights_realign(lai_gguf *gguf, const localai_allocator *host,
+                                   uint8_t **out_block, size_t *out_size);
+
 #endif /* LAI_WEIGHTS_H */

@@ -50,6 +50,7 @@ typedef struct lai_type_traits {
     int is_quantized;
     lai_to_float_fn to_float;      /* reference dequantize, NULL if not supported */
     lai_from_float_fn from_float;  /* reference quantize, NULL if not supported */
+    uint32_t align;            /* address alignment a block (or element) needs to be read */
 } lai_type_traits;
 
 /* Traits of a type id, or NULL for ids this build does not know (the GGUF reader rejects

@@ -1,7 +1,8 @@
 /* fuzz_gguf.c - libFuzzer target: the input is a GGUF image; everything a model open does with it. */
 /*
  * Parses the image, renders every metadata value, touches the first and last byte of
- * every tensor, reads the hyper-parameters, binds the weights and converts a row of each
+ * every tensor, reads the hyper-parameters, binds the weights, realigns what the file
+ * stores unaligned (UBSan checks every load after that) and converts a row of each
  * bound matrix, and (for small inputs) builds the vocabulary. A crash, a sanitizer report
  * or a status outside the documented ones is a bug.
  * Build and run: tests/fuzz/run_fuzz.sh SECONDS. Crashes found go to
@@ -47,9 +48,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     check_status(st, "hparams");
     if (st == LOCALAI_STATUS_OK && g->n_tensors > 0) {
         lai_model_weights w;
+        uint8_t *realigned = NULL;
+        size_t realigned_size = 0;
         st = lai_weights_bind(g, &hp, &w);
         check_status(st, "bind");
         if (st == LOCALAI_STATUS_OK) {
+            /* as model open does: tensors a small general.alignment left unaligned move */
+            if (lai_weights_realign(g, NULL, &realigned, &realigned_size) != LOCALAI_STATUS_OK)
+                abort(); /* an allocation of at most the input's size */
             static float row[1 << 16];
             for (uint32_t il = 0; il < hp.n_layer; il++) {
                 const lai_gguf_tensor *mats[3] = {w.layers[il].ffn_down, w.layers[il].attn_output,
@@ -62,6 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 }
             }
             lai_weights_free(&w);
+            lai_free_aligned(NULL, realigned, realigned_size, LAI_WEIGHTS_ALIGN);
         }
     }
     if (size < (64u << 10)) {

@@ -46,6 +46,9 @@ small="--embd 32 --ff 32 --heads 2 --kv-heads 1 --layers 2 --ctx 64"
 "$work/gen_model" --arch phi3 --type q4_0 $small --rope-freqs --out "$work/seeds/gen-phi3.gguf"
 "$work/gen_model" --arch gemma2 --type bf16 $small --tied --swa 8 --out "$work/seeds/gen-gemma2.gguf"
 "$work/gen_model" --arch gemma3 --type q8_0 $small --tied --swa 8 --out "$work/seeds/gen-gemma3.gguf"
+# general.alignment 1 and 2: tensors at odd or 2-byte offsets, which must be realigned.
+"$work/gen_model" --arch llama --type f32 $small --alignment 1 --out "$work/seeds/gen-llama-align1.gguf"
+"$work/gen_model" --arch qwen2 --type q4_K $small --ff 256 --embd 256 --alignment 2 --out "$work/seeds/gen-qwen2-align2.gguf"
 
 echo "run_fuzz.sh: fuzzing for $secs s"
 status=0

@@ -18,6 +18,7 @@ static void usage(FILE *out) {
             "  --swa N           sliding window (gemma2/3)\n"
             "  --rope-base F     rope.freq_base\n"
             "  --tied            no output.weight\n"
+            "  --alignment N     general.alignment (e.g. 1: tensors at any byte)\n"
             "  --rope-freqs      llama rope_freqs / phi3 rope_factors_long+short\n"
             "  --separate-qkv    phi3 with attn_q/k/v instead of attn_qkv\n"
             "  --endoftext       add <|endoftext|> to the byte vocabulary (llama.cpp needs it for phi3)\n"
@@ -100,6 +101,7 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--rope-base-swa") == 0 && v) ok = parse_f32(v, &o.rope_freq_base_swa);
         else if (strcmp(a, "--llama3-rope") == 0 && v) ok = parse_f32_list(v, o.llama3_rope, 4);
         else if (strcmp(a, "--longrope") == 0 && v) ok = parse_f32(v, &o.longrope_max);
+        else if (strcmp(a, "--alignment") == 0 && v) ok = parse_u32(v, &o.alignment);
         else if (strcmp(a, "--tied") == 0) { o.tied = 1; takes = 0; }
         else if (strcmp(a, "--rope-freqs") == 0) { o.rope_freqs = 1; takes = 0; }
         else if (strcmp(a, "--separate-qkv") == 0) { o.phi3_separate_qkv = 1; takes = 0; }

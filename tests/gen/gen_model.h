@@ -38,6 +38,7 @@ typedef struct gen_options {
                                     * llama rope_freqs.weight by Llama 3.1's formula (factor 0: off) */
     float longrope_max;            /* phi3, llama: deterministic rope_factors_long rising from 1 to this,
                                     * rope_factors_short to its 4th root (0: off) */
+    uint32_t alignment;            /* general.alignment (0: the default 32, not written) */
 } gen_options;
 
 /* Defaults: a tiny llama, f32, seed 1, no vocab file. */

@@ -307,6 +307,7 @@ static localai_status add_metadata(gen_ctx *c) {
     int32_t ftype = gen_ftype_for_type(o->weight_type);
     if (ftype >= 0) TRY(lai_gguf_writer_set_u32(w, "general.file_type", (uint32_t)ftype));
     TRY(lai_gguf_writer_set_u32(w, "general.quantization_version", 2));
+    if (o->alignment) TRY(lai_gguf_writer_set_alignment(w, o->alignment));
     TRY(lai_gguf_writer_set_u32(w, KEY("context_length"), o->n_ctx));
     TRY(lai_gguf_writer_set_u32(w, KEY("embedding_length"), o->n_embd));
     TRY(lai_gguf_writer_set_u32(w, KEY("block_count"), o->n_layer));

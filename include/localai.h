@@ -375,7 +375,12 @@ typedef struct localai_context_params {
     uint32_t n_ctx;          /* KV cache length in tokens; 0 (default) = min(training context, 4096) */
     uint32_t n_batch;        /* most tokens one localai_decode() accepts; default 512 */
     uint32_t n_seq_max;      /* number of sequences (seq ids 0..n_seq_max-1); default 1 */
-    int32_t n_threads;       /* CPU threads; 0 (default) = one per core */
+    int32_t n_threads;       /* CPU threads for one decode, 0..1024; 0 (default) = one per
+                              * core. The threads belong to the model and are shared: a
+                              * decode runs on its calling thread plus the model's idle
+                              * workers, so contexts decoding at the same time together
+                              * start no more threads than there are cores (or than the
+                              * largest n_threads asked for) */
     uint64_t seed;           /* reserved, keep the default (0xC0FFEE): randomness comes from
                               * each sampler's own seed (localai_sampler_params.seed,
                               * localai_sampler_add_dist) */

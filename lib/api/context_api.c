@@ -75,13 +75,18 @@ static localai_status context_create(localai_model *model, const localai_context
                         "LOCALAI_KV_F16 or LOCALAI_KV_F32", (int)p.kv_type);
     if (p.n_seq_max == 0 || p.n_seq_max > 4096)
         return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT,
-                        "localai_context_new: n_seq_max %u (1..4096)", p.n_seq_max);
+                        "localai_context_new: n_seq_max %u is outside 1..4096", p.n_seq_max);
     if (p.n_batch == 0 || p.n_batch > 1u << 20)
-        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "localai_context_new: n_batch %u", p.n_batch);
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT,
+                        "localai_context_new: n_batch %u is outside 1..%u", p.n_batch, 1u << 20);
     if (p.n_ctx > 1u << 24)
-        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "localai_context_new: n_ctx %u is too large", p.n_ctx);
-    if (p.n_threads > 1024)
-        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "localai_context_new: n_threads %d", (int)p.n_threads);
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT,
+                        "localai_context_new: n_ctx %u is above the maximum, %u (0 = the default)",
+                        p.n_ctx, 1u << 24);
+    if (p.n_threads < 0 || p.n_threads > LAI_THREADPOOL_MAX)
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT,
+                        "localai_context_new: n_threads %d is outside 0..%d (0 = one per core)",
+                        (int)p.n_threads, LAI_THREADPOOL_MAX);
 
     localai_context *ctx = lai_calloc(1, sizeof *ctx);
     if (ctx == NULL) return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "localai_context_new: no memory");
@@ -101,7 +106,8 @@ static localai_status context_create(localai_model *model, const localai_context
     lai_graph_init(&ctx->graph);
 
     const localai_allocator *host = model->has_allocator ? &model->allocator : NULL;
-    st = lai_cpu_backend_new(p.n_threads, host, &ctx->backend);
+    lai_threadpool_reserve(model->pool, p.n_threads);
+    st = lai_cpu_backend_new(model->pool, p.n_threads, host, &ctx->backend);
     if (st == LOCALAI_STATUS_OK) st = bind_weights(ctx);
     if (st == LOCALAI_STATUS_OK)
         st = lai_kv_cache_init(&ctx->kv, ctx->backend,

@@ -11,7 +11,8 @@
 
 typedef struct cpu_backend {
     lai_backend base;
-    lai_threadpool *pool;
+    lai_threadpool *pool; /* the model's, shared with its other contexts */
+    int n_threads;        /* the most this backend's runs ask the pool for */
     localai_allocator host;
     int has_host;
     void *work;       /* per-thread scratch, n_threads slices of work_slice bytes */
@@ -137,7 +138,7 @@ typedef struct run_state {
  * at one barrier per op. Thread 0 polls the abort callback after op i and records "stop
  * before op i + 1": a thread that reads it early, still at op i, must not stop there, or
  * it would skip the barrier the others wait at. */
-static void run_task(void *arg, int ith, int nth) {
+static void run_task(void *arg, lai_team *team, int ith, int nth) {
     run_state *rs = arg;
     lai_cpu_thread th;
     th.ith = ith;
@@ -150,7 +151,7 @@ static void run_task(void *arg, int ith, int nth) {
         if (ith == 0 && rs->opts != NULL && rs->opts->abort_callback != NULL &&
             rs->opts->abort_callback(rs->opts->abort_user) != 0)
             atomic_store_explicit(&rs->stop_before, i + 1, memory_order_relaxed);
-        lai_threadpool_barrier(rs->be->pool);
+        lai_team_barrier(team);
     }
 }
 
@@ -170,7 +171,7 @@ static localai_status cpu_compute(lai_backend *b, const lai_graph *g, const lai_
     size_t slice = 0;
     for (int32_t i = 0; i < g->n_ops; i++) slice = LAI_MAX(slice, lai_cpu_op_work_size(&g->ops[i]));
     slice = (slice + CPU_ALIGN - 1) & ~(size_t)(CPU_ALIGN - 1);
-    const int nth = lai_threadpool_size(be->pool);
+    const int nth = be->n_threads;
     size_t need;
     if (lai_mul_overflow_size(slice, (size_t)nth, &need))
         return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "cpu: scratch size overflow");
@@ -191,7 +192,7 @@ static localai_status cpu_compute(lai_backend *b, const lai_graph *g, const lai_
     rs.opts = opts;
     rs.slice = slice;
     atomic_init(&rs.stop_before, g->n_ops + 1);
-    lai_threadpool_run(be->pool, run_task, &rs);
+    lai_threadpool_run(be->pool, be->n_threads, run_task, &rs);
     if (atomic_load(&rs.stop_before) <= g->n_ops)
         return lai_fail(LOCALAI_STATUS_CANCELLED, "decode cancelled by the abort callback");
     return LOCALAI_STATUS_OK;
@@ -200,7 +201,6 @@ static localai_status cpu_compute(lai_backend *b, const lai_graph *g, const lai_
 static void cpu_destroy(lai_backend *b) {
     cpu_backend *be = (cpu_backend *)b;
     if (be == NULL) return;
-    lai_threadpool_free(be->pool);
     if (be->work != NULL) lai_free_aligned(host_of(be), be->work, be->work_size, CPU_ALIGN);
     lai_free(be);
 }
@@ -218,10 +218,11 @@ static const lai_backend_vtable cpu_vtable = {
     cpu_destroy,
 };
 
-localai_status lai_cpu_backend_new(int32_t n_threads, const localai_allocator *host_alloc,
-                                   lai_backend **out) {
+localai_status lai_cpu_backend_new(lai_threadpool *pool, int32_t n_threads,
+                                   const localai_allocator *host_alloc, lai_backend **out) {
     lai_cpu_f16_init();
     if (n_threads <= 0) n_threads = lai_cpu_count();
+    if (n_threads > LAI_THREADPOOL_MAX) n_threads = LAI_THREADPOOL_MAX;
     cpu_backend *be = lai_calloc(1, sizeof *be);
     if (be == NULL) return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "cpu: no memory");
     be->base.vt = &cpu_vtable;
@@ -229,11 +230,8 @@ localai_status lai_cpu_backend_new(int32_t n_threads, const localai_allocator *h
         be->host = *host_alloc;
         be->has_host = 1;
     }
-    localai_status st = lai_threadpool_new(n_threads, &be->pool);
-    if (st != LOCALAI_STATUS_OK) {
-        lai_free(be);
-        return st;
-    }
+    be->pool = pool;
+    be->n_threads = n_threads;
     *out = &be->base;
     return LOCALAI_STATUS_OK;
 }

@@ -3,9 +3,12 @@
 #define LAI_CPU_BACKEND_H
 
 #include "../compute/backend.h"
+#include "threadpool.h"
 
-/* n_threads <= 0 means one per core. `host_alloc` (may be NULL) serves large buffers. */
-localai_status lai_cpu_backend_new(int32_t n_threads, const localai_allocator *host_alloc,
-                                   lai_backend **out);
+/* Runs graphs on the calling thread and up to n_threads - 1 workers of `pool` (shared,
+ * not owned; NULL: the caller alone). n_threads <= 0 means one per core. `host_alloc`
+ * (may be NULL) serves large buffers. */
+localai_status lai_cpu_backend_new(lai_threadpool *pool, int32_t n_threads,
+                                   const localai_allocator *host_alloc, lai_backend **out);
 
 #endif /* LAI_CPU_BACKEND_H */

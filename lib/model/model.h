@@ -28,6 +28,7 @@ struct localai_model {
     uint64_t n_params;           /* sum of tensor elements in the file */
     uint64_t size_bytes;         /* sum of tensor bytes in the file */
     uint8_t *realigned;          /* tensors the file stores unaligned, copied (host allocator) */
+    struct lai_threadpool *pool; /* CPU workers shared by every context (NULL: vocab_only) */
     size_t realigned_size;
 };
 

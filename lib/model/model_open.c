@@ -1,6 +1,8 @@
 /* model_open.c - localai_model_open/close: file, metadata, vocabulary, hyper-parameters, weights. */
 #include "model.h"
 
+#include "../cpu/threadpool.h"
+
 #include <stdio.h>
 
 #define READ_CHUNK (16u << 20)
@@ -173,6 +175,10 @@ static localai_status load(localai_model *m, const char *path, const localai_mod
         st = lai_weights_realign(m->gguf, m->has_allocator ? &m->allocator : NULL,
                                  &m->realigned, &m->realigned_size);
         if (st != LOCALAI_STATUS_OK) return st;
+        /* one thread per core between all contexts; each run claims what is idle */
+        if ((st = lai_threadpool_new(LAI_MIN(lai_cpu_count(), LAI_THREADPOOL_MAX) - 1, &m->pool)) !=
+            LOCALAI_STATUS_OK)
+            return st;
         if (m->realigned != NULL)
             lai_log_info(&m->log, "general.alignment %llu leaves tensors unaligned: copied %zu bytes "
                          "to aligned memory", (unsigned long long)m->gguf->alignment, m->realigned_size);
@@ -188,6 +194,7 @@ static localai_status load(localai_model *m, const char *path, const localai_mod
 
 LOCALAI_API void localai_model_close(localai_model *model) {
     if (model == NULL) return;
+    lai_threadpool_free(model->pool);
     lai_weights_free(&model->weights);
     lai_vocab_free(model->vocab);
     lai_gguf_close(model->gguf);

@@ -203,7 +203,42 @@ static void test_context_log(void) {
     localai_model_close(model);
 }
 
+/* A context setting out of range names the range (or the maximum) it must be in. */
+static void test_context_ranges(void) {
+    localai_model *model = NULL;
+    CHECK_STATUS(localai_model_open(test_shared_path("models/stories260K.gguf"), NULL, &model),
+                 LOCALAI_STATUS_OK);
+    if (model == NULL) return;
+    static const struct {
+        int field;
+        int64_t value;
+        const char *want;
+    } cases[] = {
+        {0, 2000000000, "n_ctx 2000000000 is above the maximum, 16777216"},
+        {1, 4096, "n_threads 4096 is outside 0..1024"},
+        {1, -1, "n_threads -1 is outside 0..1024"},
+        {2, 0, "n_batch 0 is outside 1..1048576"},
+        {2, 2000000, "n_batch 2000000 is outside 1..1048576"},
+        {3, 5000, "n_seq_max 5000 is outside 1..4096"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        localai_context_params cp;
+        localai_context_params_init(&cp);
+        if (cases[i].field == 0) cp.n_ctx = (uint32_t)cases[i].value;
+        if (cases[i].field == 1) cp.n_threads = (int32_t)cases[i].value;
+        if (cases[i].field == 2) cp.n_batch = (uint32_t)cases[i].value;
+        if (cases[i].field == 3) cp.n_seq_max = (uint32_t)cases[i].value;
+        localai_context *ctx = NULL;
+        CHECK_STATUS(localai_context_new(model, &cp, &ctx), LOCALAI_STATUS_INVALID_ARGUMENT);
+        CHECK_MSG(strstr(localai_errmsg(), cases[i].want) != NULL, "got '%s', want '%s'",
+                  localai_errmsg(), cases[i].want);
+        localai_context_free(ctx);
+    }
+    localai_model_close(model);
+}
+
 int main(void) {
+    test_context_ranges();
     test_status_strings();
     test_version();
     test_params();

@@ -21,6 +21,7 @@ static void fill(float *x, size_t n, double amp) {
 }
 
 typedef struct harness {
+    lai_threadpool *pool;
     lai_backend *be;
     lai_graph g;
     lai_buffer *buf;
@@ -28,7 +29,8 @@ typedef struct harness {
 
 static void h_init(harness *h, int threads) {
     memset(h, 0, sizeof *h);
-    CHECK_STATUS(lai_cpu_backend_new(threads, NULL, &h->be), LOCALAI_STATUS_OK);
+    CHECK_STATUS(lai_threadpool_new(threads - 1, &h->pool), LOCALAI_STATUS_OK);
+    CHECK_STATUS(lai_cpu_backend_new(h->pool, threads, NULL, &h->be), LOCALAI_STATUS_OK);
     lai_graph_init(&h->g);
 }
 
@@ -36,6 +38,7 @@ static void h_free(harness *h) {
     if (h->buf) h->be->vt->buffer_free(h->be, h->buf);
     lai_graph_free(&h->g);
     if (h->be) h->be->vt->destroy(h->be);
+    lai_threadpool_free(h->pool);
 }
 
 static lai_tensor *input(harness *h, uint32_t type, int64_t ne0, int64_t ne1, int64_t ne2) {

@@ -153,9 +153,18 @@ enum {
  * no global log sink: with no sink set, liblocalai prints nothing. */
 typedef void (*localai_log_fn)(int32_t level, const char *message, void *user);
 
-/* A host allocator for large host buffers (KV cache, activations, copies of weights when
- * mmap is off). alloc returns memory aligned to `alignment` (a power of two, at most 4096)
- * or NULL; free receives the same size and alignment. */
+/* A host allocator (localai_model_params.allocator). It serves every allocation
+ * liblocalai makes for the model and its contexts: the copy of the file when use_mmap is
+ * 0, the vocabulary and metadata tables, the KV cache, activation and scratch buffers,
+ * the model's worker threads' bookkeeping, and the temporary memory of calls on them
+ * (localai_tokenize, localai_detokenize, localai_decode, localai_generate, ...). Not
+ * served by it: samplers (they belong to no model; the C heap), the process-wide device
+ * list, the memory the operating system takes for mapping the file and for thread
+ * stacks. alloc returns memory aligned to `alignment` (a power of two, at most 4096) or
+ * NULL, which the failing call reports as LOCALAI_STATUS_OUT_OF_MEMORY after freeing
+ * what it had made; free receives the same size and alignment. Both may be called from
+ * any thread that uses the model or its contexts, including the model's worker threads,
+ * until localai_model_close() returns. */
 typedef struct localai_allocator {
     size_t struct_size;
     void *(*alloc)(size_t size, size_t alignment, void *user);

@@ -105,7 +105,7 @@ static localai_status context_create(localai_model *model, const localai_context
     }
     lai_graph_init(&ctx->graph);
 
-    const localai_allocator *host = model->has_allocator ? &model->allocator : NULL;
+    const localai_allocator *host = lai_model_heap(model);
     lai_threadpool_reserve(model->pool, p.n_threads);
     st = lai_cpu_backend_new(model->pool, p.n_threads, host, &ctx->backend);
     if (st == LOCALAI_STATUS_OK) st = bind_weights(ctx);
@@ -145,7 +145,9 @@ LOCALAI_API localai_status localai_context_new(localai_model *model,
     if (model == NULL || out_ctx == NULL)
         return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "localai_context_new: %s is NULL",
                         model == NULL ? "model" : "out_ctx");
+    const localai_allocator *previous = lai_heap_enter(lai_model_heap(model));
     localai_status st = context_create(model, params, out_ctx);
+    lai_heap_leave(previous);
     if (st == LOCALAI_STATUS_OK) lai_clear_error();
     return st;
 }
@@ -166,7 +168,9 @@ LOCALAI_API uint32_t localai_context_n_ctx(const localai_context *ctx) {
 
 LOCALAI_API localai_status localai_decode(localai_context *ctx, const localai_batch *batch) {
     if (ctx == NULL) return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "localai_decode: ctx is NULL");
+    const localai_allocator *previous = lai_heap_enter(lai_model_heap(ctx->model));
     localai_status st = lai_context_decode(ctx, batch);
+    lai_heap_leave(previous);
     if (st == LOCALAI_STATUS_OK) lai_clear_error();
     return lai_errbuf_store(&ctx->err, st);
 }

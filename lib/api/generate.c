@@ -154,8 +154,10 @@ LOCALAI_API localai_status localai_generate(localai_context *ctx, const char *pr
     gen_state g;
     memset(&g, 0, sizeof g);
     int32_t n_generated = 0;
+    const localai_allocator *previous = lai_heap_enter(lai_model_heap(ctx->model));
     st = generate(&g, ctx, prompt, &p, &n_generated);
     gen_state_free(&g);
+    lai_heap_leave(previous);
     if (out_n_generated) *out_n_generated = n_generated;
     if (st != LOCALAI_STATUS_OK) lai_error_prefix("localai_generate");
     return lai_errbuf_store(&ctx->err, st);

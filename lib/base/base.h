@@ -57,8 +57,18 @@ void lai_log(const lai_logger *logger, int32_t level, const char *fmt, ...) LAI_
 #define lai_log_debug(lg, ...) lai_log((lg), LOCALAI_LOG_DEBUG, __VA_ARGS__)
 
 /* ---- allocation -------------------------------------------------------------------
- * Large buffers go through the host allocator when there is one (alignment <= 4096).
- * Small bookkeeping uses lai_malloc/lai_calloc/lai_free (the C heap). */
+ * Every allocation in lib/ goes through these functions (tests/api/check_alloc.sh keeps
+ * malloc & co. out of lib/). lai_malloc/lai_calloc/lai_realloc/lai_strdup allocate from
+ * the thread's current heap: the host allocator of the model a public call works for,
+ * set by that call with lai_heap_enter and restored with lai_heap_leave, else the C
+ * heap. lai_free returns a block to whichever allocator made it. lai_alloc_aligned takes
+ * the allocator explicitly (NULL: the C heap) for large aligned buffers, freed with
+ * lai_free_aligned and the same size and alignment. */
+/* Makes `host` (NULL or one without alloc: the C heap) this thread's heap; returns the
+ * previous one, which the caller passes to lai_heap_leave before it returns. */
+const localai_allocator *lai_heap_enter(const localai_allocator *host);
+void lai_heap_leave(const localai_allocator *previous);
+const localai_allocator *lai_heap_current(void);
 void *lai_alloc_aligned(const localai_allocator *host, size_t size, size_t alignment);
 void lai_free_aligned(const localai_allocator *host, void *ptr, size_t size, size_t alignment);
 void *lai_malloc(size_t size);

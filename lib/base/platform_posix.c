@@ -266,7 +266,10 @@ void lai_call_once(lai_once *once, void (*fn)(void)) {
     if (__atomic_load_n(&once->state, __ATOMIC_ACQUIRE) == 2) return;
     if (__atomic_compare_exchange_n(&once->state, &expected, 1, 0, __ATOMIC_ACQ_REL,
                                     __ATOMIC_ACQUIRE)) {
+        /* process-wide state outlives any model: never from a model's allocator */
+        const localai_allocator *previous = lai_heap_enter(NULL);
         fn();
+        lai_heap_leave(previous);
         __atomic_store_n(&once->state, 2, __ATOMIC_RELEASE);
         return;
     }

@@ -32,4 +32,10 @@ struct localai_model {
     size_t realigned_size;
 };
 
+/* The allocator a model's memory comes from (NULL: the C heap): public calls working for
+ * the model pass it to lai_heap_enter. */
+static inline const localai_allocator *lai_model_heap(const localai_model *m) {
+    return m != NULL && m->has_allocator ? &m->allocator : NULL;
+}
+
 #endif /* LAI_MODEL_H */

@@ -26,7 +26,7 @@ static localai_status read_file(localai_model *m, const char *path, const open_s
     uint64_t size = 0;
     localai_status st = lai_file_open_read(path, &f, &size);
     if (st != LOCALAI_STATUS_OK) return st;
-    const localai_allocator *host = m->has_allocator ? &m->allocator : NULL;
+    const localai_allocator *host = lai_model_heap(m);
     uint8_t *buf = lai_alloc_aligned(host, (size_t)size, 64);
     if (buf == NULL) {
         lai_file_close(f);
@@ -172,7 +172,7 @@ static localai_status load(localai_model *m, const char *path, const localai_mod
                             "the file has no tensors (a vocabulary-only file? open it with "
                             "vocab_only = 1)");
         if ((st = lai_weights_bind(m->gguf, &m->hp, &m->weights)) != LOCALAI_STATUS_OK) return st;
-        st = lai_weights_realign(m->gguf, m->has_allocator ? &m->allocator : NULL,
+        st = lai_weights_realign(m->gguf, lai_model_heap(m),
                                  &m->realigned, &m->realigned_size);
         if (st != LOCALAI_STATUS_OK) return st;
         /* one thread per core between all contexts; each run claims what is idle */
@@ -199,10 +199,10 @@ LOCALAI_API void localai_model_close(localai_model *model) {
     lai_vocab_free(model->vocab);
     lai_gguf_close(model->gguf);
     if (model->realigned != NULL)
-        lai_free_aligned(model->has_allocator ? &model->allocator : NULL, model->realigned,
+        lai_free_aligned(lai_model_heap(model), model->realigned,
                          model->realigned_size, LAI_WEIGHTS_ALIGN);
     if (model->file_buffer != NULL)
-        lai_free_aligned(model->has_allocator ? &model->allocator : NULL, model->file_buffer,
+        lai_free_aligned(lai_model_heap(model), model->file_buffer,
                          (size_t)model->file_buffer_size, 64);
     for (size_t i = 0; i < model->n_chat_templates; i++) {
         lai_free(model->chat_template_names[i]);
@@ -238,8 +238,11 @@ static localai_status check_params(const localai_model_params *p, localai_alloca
         if (a->alloc == NULL || a->free == NULL)
             return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT,
                             "localai_allocator needs both alloc and free");
-        memcpy(alloc, a, sizeof *alloc);
+        /* field by field: never read past the caller's struct_size */
         alloc->struct_size = sizeof *alloc;
+        alloc->alloc = a->alloc;
+        alloc->free = a->free;
+        alloc->user = a->user;
         *has_alloc = 1;
     }
     return LOCALAI_STATUS_OK;
@@ -255,13 +258,18 @@ LOCALAI_API localai_status localai_model_open(const char *path,
     localai_model_params_init(&p);
     localai_status st = lai_params_merge(&p, sizeof p, params, "localai_model_params");
     if (st != LOCALAI_STATUS_OK) return st;
+    localai_allocator alloc;
+    int has_alloc = 0;
+    if ((st = check_params(&p, &alloc, &has_alloc)) != LOCALAI_STATUS_OK) return st;
+    /* Everything the model holds comes from the host's allocator when it gave one. */
+    const localai_allocator *previous = lai_heap_enter(has_alloc ? &alloc : NULL);
     localai_model *m = lai_calloc(1, sizeof *m);
-    if (m == NULL) return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "cannot allocate a model");
-    st = check_params(&p, &m->allocator, &m->has_allocator);
-    if (st != LOCALAI_STATUS_OK) {
-        lai_free(m);
-        return st;
+    if (m == NULL) {
+        lai_heap_leave(previous);
+        return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "cannot allocate a model");
     }
+    m->allocator = alloc;
+    m->has_allocator = has_alloc;
     m->log.fn = p.log;
     m->log.user = p.log_user;
     m->log.level = p.log_level;
@@ -274,8 +282,10 @@ LOCALAI_API localai_status localai_model_open(const char *path,
         if (strstr(lai_thread_errmsg(), path) == NULL) lai_error_prefix(path);
         lai_log_error(&m->log, "%s", lai_thread_errmsg());
         localai_model_close(m);
+        lai_heap_leave(previous);
         return st;
     }
+    lai_heap_leave(previous);
     lai_log_info(&m->log, "%s: %s '%s', %llu tensors, %llu parameters%s", path, m->architecture,
                  m->name, (unsigned long long)m->gguf->n_tensors,
                  (unsigned long long)m->n_params, m->vocab_only ? " (vocabulary only)" : "");

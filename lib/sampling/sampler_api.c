@@ -3,10 +3,21 @@
 
 #include <math.h>
 
+/* A sampler belongs to no model, so its memory comes from the C heap even when it is made
+ * or grown inside a call that works for a model with a host allocator (localai_generate
+ * makes its sampler that way). */
+static void *sampler_malloc(size_t size, int zero, void *grow) {
+    const localai_allocator *previous = lai_heap_enter(NULL);
+    void *p = lai_realloc(grow, size); /* grow NULL: a new block */
+    lai_heap_leave(previous);
+    if (p != NULL && zero) memset(p, 0, size);
+    return p;
+}
+
 LOCALAI_API localai_status localai_sampler_new(localai_sampler **out_sampler) {
     if (out_sampler == NULL)
         return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "localai_sampler_new: out_sampler is NULL");
-    localai_sampler *s = lai_calloc(1, sizeof *s);
+    localai_sampler *s = sampler_malloc(sizeof *s, 1, NULL);
     if (s == NULL)
         return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "localai_sampler_new: out of memory");
     *out_sampler = s;
@@ -31,7 +42,7 @@ LOCALAI_API const char *localai_sampler_errmsg(const localai_sampler *s) {
 static localai_status push_step(localai_sampler *s, const lai_step *step, const char *fn) {
     if (s->n_steps == s->cap_steps) {
         size_t cap = s->cap_steps ? s->cap_steps * 2 : 8;
-        lai_step *grown = lai_realloc(s->steps, cap * sizeof *grown);
+        lai_step *grown = sampler_malloc(cap * sizeof *grown, 0, s->steps);
         if (grown == NULL) {
             lai_free(step->ring);
             return lai_errbuf_store(&s->err, lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY,
@@ -73,7 +84,7 @@ LOCALAI_API localai_status localai_sampler_add_penalties(localai_sampler *s, int
     if (last_n > 0) {
         size_t bytes;
         if (lai_mul_overflow_size((size_t)last_n, sizeof(localai_token), &bytes) ||
-            (st.ring = lai_malloc(bytes)) == NULL)
+            (st.ring = sampler_malloc(bytes, 0, NULL)) == NULL)
             return lai_errbuf_store(&s->err, lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY,
                                                       "%s: no memory for a window of %d tokens",
                                                       fn, (int)last_n));
@@ -191,8 +202,8 @@ static localai_status ensure_scratch(localai_sampler *s, int32_t n_vocab) {
     if (lai_mul_overflow_size(n, sizeof(lai_candidate), &cand_bytes) ||
         lai_mul_overflow_size(n, sizeof(int32_t), &count_bytes))
         return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "n_vocab %d is too large", (int)n_vocab);
-    lai_candidate *cand = lai_malloc(cand_bytes);
-    int32_t *counts = lai_calloc(n, sizeof(int32_t));
+    lai_candidate *cand = sampler_malloc(cand_bytes, 0, NULL);
+    int32_t *counts = sampler_malloc(count_bytes, 1, NULL);
     if (cand == NULL || counts == NULL) {
         lai_free(cand);
         lai_free(counts);

@@ -28,9 +28,11 @@ LOCALAI_API localai_status localai_tokenize(const localai_model *model, const ch
         return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "localai_tokenize: unknown flags 0x%x",
                         (unsigned)flags);
     lai_tok_out out = {tokens, capacity, 0};
+    const localai_allocator *previous = lai_heap_enter(lai_model_heap(model));
     st = lai_vocab_tokenize(v, text ? text : "", text_len,
                             (flags & LOCALAI_TOKENIZE_ADD_SPECIAL) != 0,
                             (flags & LOCALAI_TOKENIZE_PARSE_SPECIAL) != 0, &out);
+    lai_heap_leave(previous);
     if (st) return st;
     *out_count = out.count;
     if (out.count > capacity)
@@ -79,10 +81,12 @@ LOCALAI_API localai_status localai_detokenize(const localai_model *model,
     if (flags & ~(uint32_t)(LOCALAI_DETOKENIZE_REMOVE_SPECIAL | LOCALAI_DETOKENIZE_RENDER_SPECIAL))
         return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "localai_detokenize: unknown flags 0x%x",
                         (unsigned)flags);
+    const localai_allocator *previous = lai_heap_enter(lai_model_heap(model));
     st = lai_vocab_detokenize(v, tokens, n_tokens,
                               (flags & LOCALAI_DETOKENIZE_REMOVE_SPECIAL) != 0,
                               (flags & LOCALAI_DETOKENIZE_RENDER_SPECIAL) != 0, buf, capacity,
                               out_len);
+    lai_heap_leave(previous);
     if (st == LOCALAI_STATUS_OK) lai_clear_error();
     return st;
 }

@@ -69,7 +69,7 @@ static void test_not_regular(void) {
             largest_request = 0;
             CHECK_STATUS(open_with(cases[c].path, mode & 1, mode >> 1, &m), LOCALAI_STATUS_IO);
             CHECK_MSG(strstr(localai_errmsg(), cases[c].what) != NULL, "%s", localai_errmsg());
-            CHECK_MSG(largest_request == 0, "asked the allocator for %zu bytes", largest_request);
+            CHECK_MSG(largest_request < 4096, "asked the allocator for %zu bytes", largest_request);
             CHECK(m == NULL);
             localai_model_close(m);
         }

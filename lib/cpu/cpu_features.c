@@ -60,3 +60,12 @@ void lai_cpu_features_describe(char *buf, size_t capacity) {
     if (n >= 0 && (size_t)n < capacity && buf[n - 1] == ':')
         snprintf(buf + n, capacity - (size_t)n, " scalar");
 }
+
+lai_cpu_level lai_cpu_level_best(void) {
+    return LAI_CPU_LEVEL_SCALAR; /* the SIMD levels arrive with their kernels */
+}
+
+const char *lai_cpu_level_name(lai_cpu_level level) {
+    static const char *const names[LAI_CPU_LEVEL_COUNT] = {"scalar", "avx2", "avx512", "neon"};
+    return (unsigned)level < LAI_CPU_LEVEL_COUNT ? names[level] : "?";
+}

@@ -10,6 +10,21 @@ typedef struct lai_cpu_features {
 
 /* Detected once per process (thread-safe); never NULL. */
 const lai_cpu_features *lai_cpu_features_get(void);
+/* Kernel levels of the CPU backend, slowest first. The scalar kernels are the reference
+ * every other level is tested against. */
+typedef enum lai_cpu_level {
+    LAI_CPU_LEVEL_SCALAR = 0,
+    LAI_CPU_LEVEL_AVX2 = 1,    /* AVX2 + FMA + F16C */
+    LAI_CPU_LEVEL_AVX512 = 2,  /* AVX-512 F/BW/VL/VNNI (+ BF16 where present) */
+    LAI_CPU_LEVEL_NEON = 3,    /* AArch64 NEON (+ dotprod, i8mm where present) */
+    LAI_CPU_LEVEL_COUNT
+} lai_cpu_level;
+
+/* The best level this CPU runs. */
+lai_cpu_level lai_cpu_level_best(void);
+/* "scalar", "avx2", "avx512", "neon". */
+const char *lai_cpu_level_name(lai_cpu_level level);
+
 /* "x86_64: avx2 fma f16c" style summary. */
 void lai_cpu_features_describe(char *buf, size_t capacity);
 

@@ -107,7 +107,7 @@ static localai_status context_create(localai_model *model, const localai_context
 
     const localai_allocator *host = lai_model_heap(model);
     lai_threadpool_reserve(model->pool, p.n_threads);
-    st = lai_cpu_backend_new(model->pool, p.n_threads, host, &ctx->backend);
+    st = lai_cpu_backend_new(model->pool, p.n_threads, model->kernels, host, &ctx->backend);
     if (st == LOCALAI_STATUS_OK) st = bind_weights(ctx);
     if (st == LOCALAI_STATUS_OK)
         st = lai_kv_cache_init(&ctx->kv, ctx->backend,

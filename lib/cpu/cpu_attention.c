@@ -1,82 +1,150 @@
-/* cpu_attention.c - scaled dot-product attention of a batch's queries over the KV cache. */
+/* cpu_attention.c - attention over the KV cache: each K/V row read once per group of query heads, online softmax. */
 #include "cpu_ops.h"
 
 #include <math.h>
 
+/*
+ * Work units are (KV head, block of up to TOKEN_BLOCK tokens): the query heads that share
+ * a KV head (grouped-query attention) and a few consecutive tokens all read the cache
+ * rows of that head together, CHUNK cells at a time, converted to f32 once per unit. The
+ * softmax runs online (a running max and sum per query), so scores never need more than
+ * one chunk of memory and the cost is linear in the KV length. Units are dealt to the
+ * threads round-robin, which balances causal prompts (later tokens see more cells).
+ */
+#define CHUNK 64
+#define TOKEN_BLOCK 8
+
+typedef struct att_shape {
+    int64_t hd_k, hd_v, n_head, n_tok, group, n_kv, n_head_kv;
+    int64_t max_queries; /* group * TOKEN_BLOCK */
+} att_shape;
+
+static void shape_of(const lai_op *op, att_shape *s) {
+    const lai_tensor *q = op->src[0], *v = op->src[2];
+    s->n_kv = op->ip[0];
+    s->n_head_kv = op->ip[1];
+    s->hd_k = q->ne[0];
+    s->n_head = q->ne[1];
+    s->n_tok = q->ne[2];
+    s->hd_v = v->ne[0] / s->n_head_kv;
+    s->group = s->n_head / s->n_head_kv;
+    s->max_queries = s->group * TOKEN_BLOCK;
+}
+
 size_t lai_cpu_attention_work_size(const lai_op *op) {
-    const lai_tensor *v = op->src[2];
-    const int64_t head_dim_v = v->ne[0] / op->ip[1];
-    /* scores for n_kv cells, a float copy of one K/V row, and the output accumulator */
-    const int64_t head_dim_k = op->src[0]->ne[0];
-    return ((size_t)op->ip[0] + (size_t)LAI_MAX(head_dim_k, head_dim_v) + (size_t)head_dim_v) *
-           sizeof(float);
+    att_shape s;
+    shape_of(op, &s);
+    /* converted K and V chunks, one chunk of scores per query, an output accumulator and
+     * a running max and sum per query */
+    const size_t floats = (size_t)CHUNK * (size_t)(s.hd_k + s.hd_v) + (size_t)s.max_queries * CHUNK +
+                          (size_t)s.max_queries * (size_t)s.hd_v + 2 * (size_t)s.max_queries + 64;
+    return floats * sizeof(float);
+}
+
+/* Rows [c0, c0 + n) of head kh of a cache tensor as f32, or a pointer into the cache when
+ * it already holds f32. Row i is at *rows + i * hd. */
+static const float *cache_rows(const lai_cpu_kernels *k, const lai_tensor *cache, int64_t kh, int64_t hd,
+                               int64_t c0, int64_t n, float *buf, size_t *stride) {
+    const uint8_t *base = lai_cpu_data(cache) + (size_t)(kh * hd) * cache->nb[0];
+    if (cache->type == LAI_TYPE_F32) {
+        *stride = cache->nb[1] / sizeof(float);
+        return (const float *)(base + (size_t)c0 * cache->nb[1]);
+    }
+    for (int64_t i = 0; i < n; i++)
+        k->f16_to_f32((const uint16_t *)(base + (size_t)(c0 + i) * cache->nb[1]), buf + i * hd, hd);
+    *stride = (size_t)hd;
+    return buf;
 }
 
 void lai_cpu_attention(const lai_op *op, const lai_cpu_thread *th) {
-    const lai_tensor *q = op->src[0], *k = op->src[1], *v = op->src[2], *mask = op->src[3];
+    const lai_tensor *q = op->src[0], *kc = op->src[1], *vc = op->src[2], *mask = op->src[3];
     const lai_tensor *dst = op->dst;
-    const int32_t n_kv = op->ip[0], n_head_kv = op->ip[1];
+    const lai_cpu_kernels *k = th->k;
     const float scale = op->fp[0], softcap = op->fp[1];
-    const int64_t head_dim_k = q->ne[0], n_head = q->ne[1], n_tok = q->ne[2];
-    const int64_t head_dim_v = v->ne[0] / n_head_kv;
-    const int64_t group = n_head / n_head_kv;
-    const int k_f16 = k->type == LAI_TYPE_F16, v_f16 = v->type == LAI_TYPE_F16;
+    att_shape s;
+    shape_of(op, &s);
+    const int64_t hd_k = s.hd_k, hd_v = s.hd_v, G = s.group;
 
-    float *scores = th->wdata;
-    float *row = scores + n_kv;
-    float *acc = row + LAI_MAX(head_dim_k, head_dim_v);
+    float *kbuf = th->wdata;
+    float *vbuf = kbuf + CHUNK * hd_k;
+    float *scores = vbuf + CHUNK * hd_v;             /* [query][CHUNK] */
+    float *acc = scores + s.max_queries * CHUNK;     /* [query][hd_v] */
+    float *run_max = acc + s.max_queries * hd_v;
+    float *run_sum = run_max + s.max_queries;
 
-    int64_t b, e;
-    lai_cpu_split(n_head * n_tok, th, &b, &e);
-    for (int64_t r = b; r < e; r++) {
-        const int64_t t = r / n_head, h = r % n_head, kh = h / group;
-        const float *qr = (const float *)(lai_cpu_data(q) + (size_t)h * q->nb[1] + (size_t)t * q->nb[2]);
-        const float *mr = (const float *)(lai_cpu_data(mask) + (size_t)t * mask->nb[1]);
-        const uint8_t *kbase = lai_cpu_data(k) + (size_t)(kh * head_dim_k) * k->nb[0];
-        const uint8_t *vbase = lai_cpu_data(v) + (size_t)(kh * head_dim_v) * v->nb[0];
-
-        float max = -INFINITY;
-        for (int32_t c = 0; c < n_kv; c++) {
-            if (mr[c] == -INFINITY) {
-                scores[c] = -INFINITY;
-                continue;
-            }
-            const uint8_t *kr = kbase + (size_t)c * k->nb[1];
-            float s;
-            if (k_f16) {
-                const uint16_t *kh16 = (const uint16_t *)kr;
-                for (int64_t i = 0; i < head_dim_k; i++) row[i] = lai_cpu_f16(kh16[i]);
-                s = lai_cpu_dot_f32(qr, row, head_dim_k);
-            } else {
-                s = lai_cpu_dot_f32(qr, (const float *)kr, head_dim_k);
-            }
-            s *= scale;
-            if (softcap > 0.0f) s = softcap * tanhf(s / softcap);
-            s += mr[c];
-            scores[c] = s;
-            if (s > max) max = s;
+    const int64_t n_blocks = (s.n_tok + TOKEN_BLOCK - 1) / TOKEN_BLOCK;
+    const int64_t n_units = n_blocks * s.n_head_kv;
+    for (int64_t unit = th->ith; unit < n_units; unit += th->nth) {
+        const int64_t kh = unit % s.n_head_kv, t0 = (unit / s.n_head_kv) * TOKEN_BLOCK;
+        const int64_t nt = LAI_MIN(TOKEN_BLOCK, s.n_tok - t0), nq = nt * G;
+        for (int64_t i = 0; i < nq; i++) {
+            run_max[i] = -INFINITY;
+            run_sum[i] = 0.0f;
         }
-        float *out = (float *)(lai_cpu_data(dst) + (size_t)t * dst->nb[1]) + h * head_dim_v;
-        if (max == -INFINITY) { /* every cell masked: no information, output zeros */
-            memset(out, 0, (size_t)head_dim_v * sizeof(float));
-            continue;
-        }
-        double sum = 0.0;
-        memset(acc, 0, (size_t)head_dim_v * sizeof(float));
-        for (int32_t c = 0; c < n_kv; c++) {
-            if (scores[c] == -INFINITY) continue;
-            const float p = expf(scores[c] - max);
-            sum += p;
-            const uint8_t *vr = vbase + (size_t)c * v->nb[1];
-            if (v_f16) {
-                const uint16_t *vh16 = (const uint16_t *)vr;
-                for (int64_t i = 0; i < head_dim_v; i++) acc[i] += p * lai_cpu_f16(vh16[i]);
-            } else {
-                const float *vf = (const float *)vr;
-                for (int64_t i = 0; i < head_dim_v; i++) acc[i] += p * vf[i];
+        memset(acc, 0, (size_t)(nq * hd_v) * sizeof(float));
+        for (int64_t c0 = 0; c0 < s.n_kv; c0 += CHUNK) {
+            const int64_t nc = LAI_MIN(CHUNK, s.n_kv - c0);
+            /* which tokens of the block see some cell of this chunk */
+            int any = 0;
+            for (int64_t t = 0; t < nt && !any; t++) {
+                const float *mr = (const float *)(lai_cpu_data(mask) + (size_t)(t0 + t) * mask->nb[1]) + c0;
+                for (int64_t c = 0; c < nc; c++)
+                    if (mr[c] != -INFINITY) {
+                        any = 1;
+                        break;
+                    }
+            }
+            if (!any) continue;
+            size_t kstride, vstride;
+            const float *krows = cache_rows(k, kc, kh, hd_k, c0, nc, kbuf, &kstride);
+            for (int64_t t = 0; t < nt; t++) {
+                const float *mr = (const float *)(lai_cpu_data(mask) + (size_t)(t0 + t) * mask->nb[1]) + c0;
+                for (int64_t g = 0; g < G; g++) {
+                    const int64_t h = kh * G + g, qi = t * G + g;
+                    const float *qr = (const float *)(lai_cpu_data(q) + (size_t)h * q->nb[1] + (size_t)(t0 + t) * q->nb[2]);
+                    float *sc = scores + qi * CHUNK;
+                    float mx = -INFINITY;
+                    for (int64_t c = 0; c < nc; c++) {
+                        if (mr[c] == -INFINITY) {
+                            sc[c] = -INFINITY;
+                            continue;
+                        }
+                        float v = scale * k->dot_f32(qr, krows + (size_t)c * kstride, hd_k);
+                        if (softcap > 0.0f) v = softcap * tanhf(v / softcap);
+                        v += mr[c];
+                        sc[c] = v;
+                        if (v > mx) mx = v;
+                    }
+                    /* online softmax: rescale what was summed so far to the new max */
+                    const float m_new = fmaxf(run_max[qi], mx);
+                    if (m_new == -INFINITY) {
+                        for (int64_t c = 0; c < nc; c++) sc[c] = 0.0f;
+                        continue;
+                    }
+                    const float corr = run_max[qi] == -INFINITY ? 0.0f : expf(run_max[qi] - m_new);
+                    run_sum[qi] = run_sum[qi] * corr + k->exp_sum(sc, m_new, nc);
+                    if (corr != 1.0f) k->scale(acc + qi * hd_v, corr, hd_v);
+                    run_max[qi] = m_new;
+                }
+            }
+            const float *vrows = cache_rows(k, vc, kh, hd_v, c0, nc, vbuf, &vstride);
+            for (int64_t qi = 0; qi < nq; qi++) {
+                const float *p = scores + qi * CHUNK;
+                float *a = acc + qi * hd_v;
+                for (int64_t c = 0; c < nc; c++)
+                    if (p[c] != 0.0f) k->axpy(p[c], vrows + (size_t)c * vstride, a, hd_v);
             }
         }
-        const float inv = (float)(1.0 / sum);
-        for (int64_t i = 0; i < head_dim_v; i++) out[i] = acc[i] * inv;
+        for (int64_t t = 0; t < nt; t++)
+            for (int64_t g = 0; g < G; g++) {
+                const int64_t h = kh * G + g, qi = t * G + g;
+                float *out = (float *)(lai_cpu_data(dst) + (size_t)(t0 + t) * dst->nb[1]) + h * hd_v;
+                if (run_sum[qi] == 0.0f) { /* every cell masked: no information, output zeros */
+                    memset(out, 0, (size_t)hd_v * sizeof(float));
+                    continue;
+                }
+                const float inv = 1.0f / run_sum[qi];
+                for (int64_t i = 0; i < hd_v; i++) out[i] = acc[qi * hd_v + i] * inv;
+            }
     }
 }

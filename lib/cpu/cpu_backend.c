@@ -15,8 +15,11 @@ typedef struct cpu_backend {
     int n_threads;        /* the most this backend's runs ask the pool for */
     localai_allocator host;
     int has_host;
-    void *work;       /* per-thread scratch, n_threads slices of work_slice bytes */
+    const lai_cpu_kernels *k; /* the kernel level this backend runs */
+    uint8_t *work;    /* scratch: shared areas, then n_threads slices */
     size_t work_size; /* bytes allocated at `work` */
+    uint8_t *quantize; /* per op of the current graph: the matmul rounds its input */
+    int32_t quantize_cap;
 } cpu_backend;
 
 static const localai_allocator *host_of(const cpu_backend *be) {
@@ -99,16 +102,16 @@ static localai_status cpu_buffer_copy(lai_backend *b, lai_buffer *buf, size_t ds
     return LOCALAI_STATUS_OK;
 }
 
-size_t lai_cpu_op_work_size(const lai_op *op) {
+size_t lai_cpu_op_work_size(const lai_op *op, const lai_cpu_kernels *k) {
     switch (op->kind) {
-    case LAI_OP_MATMUL: return lai_cpu_matmul_work_size(op);
+    case LAI_OP_MATMUL: return lai_cpu_matmul_work_size(op, k);
     case LAI_OP_ROPE: return lai_cpu_rope_work_size(op);
     case LAI_OP_ATTENTION: return lai_cpu_attention_work_size(op);
     default: return 0;
     }
 }
 
-void lai_cpu_op_run(const lai_op *op, const lai_cpu_thread *th) {
+void lai_cpu_op_run(const lai_op *op, const lai_cpu_thread *th, int quantize) {
     switch (op->kind) {
     case LAI_OP_GET_ROWS: lai_cpu_get_rows(op, th); break;
     case LAI_OP_RMS_NORM: lai_cpu_rms_norm(op, th); break;
@@ -116,7 +119,7 @@ void lai_cpu_op_run(const lai_op *op, const lai_cpu_thread *th) {
     case LAI_OP_MUL: lai_cpu_binary(op, th); break;
     case LAI_OP_SCALE:
     case LAI_OP_SOFTCAP: lai_cpu_unary(op, th); break;
-    case LAI_OP_MATMUL: lai_cpu_matmul(op, th); break;
+    case LAI_OP_MATMUL: lai_cpu_matmul(op, th, quantize); break;
     case LAI_OP_ROPE: lai_cpu_rope(op, th); break;
     case LAI_OP_KV_STORE: lai_cpu_kv_store(op, th); break;
     case LAI_OP_ATTENTION: lai_cpu_attention(op, th); break;
@@ -131,6 +134,7 @@ typedef struct run_state {
     const lai_graph *g;
     const lai_compute_opts *opts;
     size_t slice;
+    uint8_t *shared_act, *shared_tiles, *slices;
     atomic_int stop_before; /* index of the first op not to run (n_ops + 1: none) */
 } run_state;
 
@@ -143,16 +147,48 @@ static void run_task(void *arg, lai_team *team, int ith, int nth) {
     lai_cpu_thread th;
     th.ith = ith;
     th.nth = nth;
-    th.wdata = (uint8_t *)rs->be->work + (size_t)ith * rs->slice;
+    th.k = rs->be->k;
+    th.team = team;
+    th.wdata = rs->slices + (size_t)ith * rs->slice;
     th.wsize = rs->slice;
+    th.shared_act = rs->shared_act;
+    th.shared_tiles = rs->shared_tiles;
     for (int32_t i = 0; i < rs->g->n_ops; i++) {
         if (atomic_load_explicit(&rs->stop_before, memory_order_relaxed) <= i) break;
-        lai_cpu_op_run(&rs->g->ops[i], &th);
+        lai_cpu_op_run(&rs->g->ops[i], &th, rs->be->quantize[i]);
         if (ith == 0 && rs->opts != NULL && rs->opts->abort_callback != NULL &&
             rs->opts->abort_callback(rs->opts->abort_user) != 0)
             atomic_store_explicit(&rs->stop_before, i + 1, memory_order_relaxed);
         lai_team_barrier(team);
     }
+}
+
+static size_t align_up(size_t n) { return (n + CPU_ALIGN - 1) & ~(size_t)(CPU_ALIGN - 1); }
+
+/* Which matmuls round their input: the first of consecutive matmuls that read the same
+ * tensor in the same activation format (Q, K and V; gate and up) rounds it, the others
+ * reuse it from the shared area, which nothing else writes in between. Decided before the
+ * run, so every thread of the team agrees without talking. */
+static localai_status plan_quantize(cpu_backend *be, const lai_graph *g) {
+    if (g->n_ops > be->quantize_cap) {
+        uint8_t *grown = lai_realloc(be->quantize, (size_t)g->n_ops);
+        if (grown == NULL) return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "cpu: no memory for the run plan");
+        be->quantize = grown;
+        be->quantize_cap = g->n_ops;
+    }
+    const lai_tensor *last = NULL;
+    int last_fmt = LAI_ACT_NONE;
+    for (int32_t i = 0; i < g->n_ops; i++) {
+        const lai_op *op = &g->ops[i];
+        be->quantize[i] = 0;
+        if (op->kind != LAI_OP_MATMUL) continue;
+        const int fmt = lai_cpu_matmul_act_format(op);
+        if (fmt == LAI_ACT_NONE) continue;
+        be->quantize[i] = !(op->src[1] == last && fmt == last_fmt);
+        last = op->src[1];
+        last_fmt = fmt;
+    }
+    return LOCALAI_STATUS_OK;
 }
 
 static localai_status cpu_compute(lai_backend *b, const lai_graph *g, const lai_compute_opts *opts) {
@@ -168,12 +204,27 @@ static localai_status cpu_compute(lai_backend *b, const lai_graph *g, const lai_
                 return lai_fail(LOCALAI_STATUS_INTERNAL, "cpu: op %d (%s) reads unbound memory",
                                 i, lai_op_name(op->kind));
     }
-    size_t slice = 0;
-    for (int32_t i = 0; i < g->n_ops; i++) slice = LAI_MAX(slice, lai_cpu_op_work_size(&g->ops[i]));
-    slice = (slice + CPU_ALIGN - 1) & ~(size_t)(CPU_ALIGN - 1);
+    localai_status st = plan_quantize(be, g);
+    if (st != LOCALAI_STATUS_OK) return st;
+    /* scratch: [rounded activations][GEMM tiles][one slice per thread] */
+    size_t slice = 0, act = 0, tiles = 0;
+    for (int32_t i = 0; i < g->n_ops; i++) {
+        const lai_op *op = &g->ops[i];
+        slice = LAI_MAX(slice, lai_cpu_op_work_size(op, be->k));
+        if (op->kind == LAI_OP_MATMUL) {
+            size_t a, t;
+            lai_cpu_matmul_shared_size(op, be->k, &a, &t);
+            act = LAI_MAX(act, a);
+            tiles = LAI_MAX(tiles, t);
+        }
+    }
+    slice = align_up(slice);
+    act = align_up(act);
+    tiles = align_up(tiles);
     const int nth = be->n_threads;
     size_t need;
-    if (lai_mul_overflow_size(slice, (size_t)nth, &need))
+    if (lai_mul_overflow_size(slice, (size_t)nth, &need) || lai_add_overflow_size(need, act, &need) ||
+        lai_add_overflow_size(need, tiles, &need))
         return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "cpu: scratch size overflow");
     if (need > be->work_size) {
         /* half again at least: attention's scratch follows the KV length token by token */
@@ -191,6 +242,9 @@ static localai_status cpu_compute(lai_backend *b, const lai_graph *g, const lai_
     rs.g = g;
     rs.opts = opts;
     rs.slice = slice;
+    rs.shared_act = be->work;
+    rs.shared_tiles = rs.shared_act + act;
+    rs.slices = rs.shared_tiles + tiles;
     atomic_init(&rs.stop_before, g->n_ops + 1);
     lai_threadpool_run(be->pool, be->n_threads, run_task, &rs);
     if (atomic_load(&rs.stop_before) <= g->n_ops)
@@ -202,6 +256,7 @@ static void cpu_destroy(lai_backend *b) {
     cpu_backend *be = (cpu_backend *)b;
     if (be == NULL) return;
     if (be->work != NULL) lai_free_aligned(host_of(be), be->work, be->work_size, CPU_ALIGN);
+    lai_free(be->quantize);
     lai_free(be);
 }
 
@@ -218,7 +273,7 @@ static const lai_backend_vtable cpu_vtable = {
     cpu_destroy,
 };
 
-localai_status lai_cpu_backend_new(lai_threadpool *pool, int32_t n_threads,
+localai_status lai_cpu_backend_new(lai_threadpool *pool, int32_t n_threads, const lai_cpu_kernels *kernels,
                                    const localai_allocator *host_alloc, lai_backend **out) {
     lai_cpu_f16_init();
     if (n_threads <= 0) n_threads = lai_cpu_count();
@@ -232,6 +287,7 @@ localai_status lai_cpu_backend_new(lai_threadpool *pool, int32_t n_threads,
     }
     be->pool = pool;
     be->n_threads = n_threads;
+    be->k = kernels != NULL ? kernels : lai_cpu_kernels_get(lai_cpu_level_best());
     *out = &be->base;
     return LOCALAI_STATUS_OK;
 }

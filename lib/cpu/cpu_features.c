@@ -1,6 +1,8 @@
 /* cpu_features.c - detects AVX2 / AVX-512 / VNNI / NEON once, at first use. */
 #include "cpu_features.h"
 
+#include "cpu_kernels.h"
+
 #include "../base/platform.h"
 
 #include <stdio.h>
@@ -62,7 +64,9 @@ void lai_cpu_features_describe(char *buf, size_t capacity) {
 }
 
 lai_cpu_level lai_cpu_level_best(void) {
-    return LAI_CPU_LEVEL_SCALAR; /* the SIMD levels arrive with their kernels */
+    for (int l = LAI_CPU_LEVEL_COUNT - 1; l > 0; l--)
+        if (lai_cpu_kernels_get((lai_cpu_level)l) != NULL) return (lai_cpu_level)l;
+    return LAI_CPU_LEVEL_SCALAR;
 }
 
 const char *lai_cpu_level_name(lai_cpu_level level) {

@@ -4,13 +4,21 @@
 
 #include "../compute/backend.h"
 #include "../quant/quant.h"
+#include "cpu_kernels.h"
+#include "threadpool.h"
 
-/* What a kernel gets besides its op: its thread index and a private scratch area of at
- * least lai_cpu_op_work_size(op, nth) bytes (64-byte aligned). */
+/* What a kernel gets besides its op: its thread index, the kernels of the level in use,
+ * its team (for the barriers inside an op), a private scratch area of at least
+ * lai_cpu_op_work_size(op, k) bytes, and the areas every thread of the run shares
+ * (the rounded activations of the last matmul input, and packed GEMM tiles); all 64-byte
+ * aligned. */
 typedef struct lai_cpu_thread {
     int ith, nth;
+    const lai_cpu_kernels *k;
+    lai_team *team;
     void *wdata;
     size_t wsize;
+    uint8_t *shared_act, *shared_tiles;
 } lai_cpu_thread;
 
 static inline uint8_t *lai_cpu_data(const lai_tensor *t) {
@@ -35,8 +43,10 @@ int lai_cpu_type_supported(uint32_t type);
 
 float lai_cpu_dot_f32(const float *a, const float *b, int64_t n);
 
-size_t lai_cpu_op_work_size(const lai_op *op);
-void lai_cpu_op_run(const lai_op *op, const lai_cpu_thread *th);
+size_t lai_cpu_op_work_size(const lai_op *op, const lai_cpu_kernels *k);
+/* quantize: a matmul rounds its input into shared_act first (else that area already holds
+ * this input, rounded by an earlier matmul of the same input). */
+void lai_cpu_op_run(const lai_op *op, const lai_cpu_thread *th, int quantize);
 
 /* Per-kind kernels (cpu_ops_basic.c, cpu_matmul.c, cpu_rope.c, cpu_attention.c). */
 void lai_cpu_get_rows(const lai_op *op, const lai_cpu_thread *th);
@@ -44,8 +54,12 @@ void lai_cpu_rms_norm(const lai_op *op, const lai_cpu_thread *th);
 void lai_cpu_binary(const lai_op *op, const lai_cpu_thread *th);
 void lai_cpu_unary(const lai_op *op, const lai_cpu_thread *th);
 void lai_cpu_glu(const lai_op *op, const lai_cpu_thread *th);
-void lai_cpu_matmul(const lai_op *op, const lai_cpu_thread *th);
-size_t lai_cpu_matmul_work_size(const lai_op *op);
+void lai_cpu_matmul(const lai_op *op, const lai_cpu_thread *th, int quantize);
+size_t lai_cpu_matmul_work_size(const lai_op *op, const lai_cpu_kernels *k);
+/* The shared areas a matmul needs (bytes), and the activation format of its input
+ * (LAI_ACT_NONE: it reads f32 columns). */
+void lai_cpu_matmul_shared_size(const lai_op *op, const lai_cpu_kernels *k, size_t *act, size_t *tiles);
+int lai_cpu_matmul_act_format(const lai_op *op);
 void lai_cpu_rope(const lai_op *op, const lai_cpu_thread *th);
 size_t lai_cpu_rope_work_size(const lai_op *op);
 void lai_cpu_kv_store(const lai_op *op, const lai_cpu_thread *th);

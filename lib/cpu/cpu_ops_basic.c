@@ -41,13 +41,9 @@ void lai_cpu_rms_norm(const lai_op *op, const lai_cpu_thread *th) {
     for (int64_t r = b; r < e; r++) {
         const float *in = (const float *)row_ptr(x, r);
         float *out = (float *)row_ptr(dst, r);
-        double sum = 0.0;
-        for (int64_t i = 0; i < n; i++) sum += (double)in[i] * (double)in[i];
+        const double sum = th->k->sum_sq(in, n);
         const float scale = 1.0f / sqrtf((float)(sum / (double)n) + eps);
-        if (wd != NULL)
-            for (int64_t i = 0; i < n; i++) out[i] = in[i] * scale * wd[i];
-        else
-            for (int64_t i = 0; i < n; i++) out[i] = in[i] * scale;
+        th->k->scale_mul(in, scale, wd, out, n);
     }
 }
 
@@ -84,14 +80,6 @@ void lai_cpu_unary(const lai_op *op, const lai_cpu_thread *th) {
     }
 }
 
-static inline float silu(float x) { return x / (1.0f + expf(-x)); }
-
-/* GELU with the tanh approximation, as Gemma's reference uses. */
-static inline float gelu_tanh(float x) {
-    const float k = 0.7978845608028654f; /* sqrt(2 / pi) */
-    return 0.5f * x * (1.0f + tanhf(k * x * (1.0f + 0.044715f * x * x)));
-}
-
 void lai_cpu_glu(const lai_op *op, const lai_cpu_thread *th) {
     const lai_tensor *gate = op->src[0], *up = op->src[1], *dst = op->dst;
     const int64_t n = gate->ne[0];
@@ -102,9 +90,9 @@ void lai_cpu_glu(const lai_op *op, const lai_cpu_thread *th) {
         const float *u = (const float *)row_ptr(up, r);
         float *out = (float *)row_ptr(dst, r);
         if (op->kind == LAI_OP_SWIGLU)
-            for (int64_t i = 0; i < n; i++) out[i] = silu(g[i]) * u[i];
+            th->k->silu_mul(g, u, out, n);
         else
-            for (int64_t i = 0; i < n; i++) out[i] = gelu_tanh(g[i]) * u[i];
+            th->k->gelu_mul(g, u, out, n);
     }
 }
 
@@ -125,8 +113,7 @@ void lai_cpu_kv_store(const lai_op *op, const lai_cpu_thread *th) {
         const float *src = (const float *)(lai_cpu_data(rows) + (size_t)t * tok_stride);
         uint8_t *dst = lai_cpu_data(cache) + (size_t)slot[t] * cache->nb[1];
         if (cache->type == LAI_TYPE_F16) {
-            uint16_t *h = (uint16_t *)dst;
-            for (int64_t i = 0; i < row_len; i++) h[i] = lai_f32_to_f16(src[i]);
+            th->k->f32_to_f16(src, (uint16_t *)dst, row_len);
         } else {
             memcpy(dst, src, (size_t)row_len * sizeof(float));
         }

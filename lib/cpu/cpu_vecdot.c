@@ -1,4 +1,4 @@
-/* cpu_vecdot.c - scalar integer dot products: Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 and Q4_K/Q5_K/Q6_K against 8-bit activations. */
+/* cpu_vecdot.c - the scalar reference of the integer path: activation rounding and a dot per weight type. */
 #include "cpu_vecdot.h"
 
 #include <math.h>
@@ -10,7 +10,7 @@
 
 static float f16_round(float x) { return lai_cpu_f16(lai_f32_to_f16(x)); }
 
-static void quantize_q8(const float *x, void *out, int64_t n) {
+void lai_quantize_act_q8(const float *x, void *out, int64_t n) {
     lai_act_q8 *a = out;
     for (int64_t b = 0; b < n / 32; b++, x += 32) {
         float amax = 0.0f;
@@ -24,11 +24,13 @@ static void quantize_q8(const float *x, void *out, int64_t n) {
         }
         a[b].d = f16_round(d);
         a[b].s = f16_round(d * (float)sum);
+        a[b].sum = sum;
+        a[b].unused = 0;
     }
 }
 
 /* Scale from the signed value of largest magnitude, so that value maps to -127 exactly. */
-static void quantize_q8k(const float *x, void *out, int64_t n) {
+void lai_quantize_act_q8k(const float *x, void *out, int64_t n) {
     lai_act_q8k *a = out;
     for (int64_t b = 0; b < n / 256; b++, x += 256) {
         float amax = 0.0f, max = 0.0f;
@@ -53,10 +55,11 @@ static void quantize_q8k(const float *x, void *out, int64_t n) {
             a[b].bsums[g] = (int16_t)sum;
         }
         a[b].d = 1.0f / iscale;
+        memset(a[b].unused, 0, sizeof a[b].unused);
     }
 }
 
-static float dot_q4_0(const void *wr, const void *ar, int64_t n) {
+float lai_vec_dot_q4_0(const void *wr, const void *ar, int64_t n) {
     const lai_block_q4_0 *w = wr;
     const lai_act_q8 *a = ar;
     float sum = 0.0f;
@@ -69,7 +72,7 @@ static float dot_q4_0(const void *wr, const void *ar, int64_t n) {
     return sum;
 }
 
-static float dot_q4_1(const void *wr, const void *ar, int64_t n) {
+float lai_vec_dot_q4_1(const void *wr, const void *ar, int64_t n) {
     const lai_block_q4_1 *w = wr;
     const lai_act_q8 *a = ar;
     float sum = 0.0f;
@@ -97,7 +100,7 @@ static int32_t dot5_block(const uint8_t *qs, const uint8_t *qh_bytes, const int8
     return s;
 }
 
-static float dot_q5_0(const void *wr, const void *ar, int64_t n) {
+float lai_vec_dot_q5_0(const void *wr, const void *ar, int64_t n) {
     const lai_block_q5_0 *w = wr;
     const lai_act_q8 *a = ar;
     float sum = 0.0f;
@@ -108,7 +111,7 @@ static float dot_q5_0(const void *wr, const void *ar, int64_t n) {
     return sum;
 }
 
-static float dot_q5_1(const void *wr, const void *ar, int64_t n) {
+float lai_vec_dot_q5_1(const void *wr, const void *ar, int64_t n) {
     const lai_block_q5_1 *w = wr;
     const lai_act_q8 *a = ar;
     float sum = 0.0f;
@@ -119,7 +122,7 @@ static float dot_q5_1(const void *wr, const void *ar, int64_t n) {
     return sum;
 }
 
-static float dot_q8_0(const void *wr, const void *ar, int64_t n) {
+float lai_vec_dot_q8_0(const void *wr, const void *ar, int64_t n) {
     const lai_block_q8_0 *w = wr;
     const lai_act_q8 *a = ar;
     float sum = 0.0f;
@@ -154,7 +157,7 @@ static float dot_q45_K(const uint8_t *scales, uint16_t d16, uint16_t dmin16, con
     return a->d * (lai_cpu_f16(d16) * (float)sum_q - lai_cpu_f16(dmin16) * (float)sum_m);
 }
 
-static float dot_q4_K(const void *wr, const void *ar, int64_t n) {
+float lai_vec_dot_q4_K(const void *wr, const void *ar, int64_t n) {
     const lai_block_q4_K *w = wr;
     const lai_act_q8k *a = ar;
     float sum = 0.0f;
@@ -163,7 +166,7 @@ static float dot_q4_K(const void *wr, const void *ar, int64_t n) {
     return sum;
 }
 
-static float dot_q5_K(const void *wr, const void *ar, int64_t n) {
+float lai_vec_dot_q5_K(const void *wr, const void *ar, int64_t n) {
     const lai_block_q5_K *w = wr;
     const lai_act_q8k *a = ar;
     float sum = 0.0f;
@@ -172,7 +175,7 @@ static float dot_q5_K(const void *wr, const void *ar, int64_t n) {
     return sum;
 }
 
-static float dot_q6_K(const void *wr, const void *ar, int64_t n) {
+float lai_vec_dot_q6_K(const void *wr, const void *ar, int64_t n) {
     const lai_block_q6_K *w = wr;
     const lai_act_q8k *a = ar;
     float sum = 0.0f;
@@ -197,25 +200,80 @@ static float dot_q6_K(const void *wr, const void *ar, int64_t n) {
     return sum;
 }
 
-static const lai_vecdot vd_q4_0 = {32, sizeof(lai_act_q8), quantize_q8, dot_q4_0};
-static const lai_vecdot vd_q4_1 = {32, sizeof(lai_act_q8), quantize_q8, dot_q4_1};
-static const lai_vecdot vd_q5_0 = {32, sizeof(lai_act_q8), quantize_q8, dot_q5_0};
-static const lai_vecdot vd_q5_1 = {32, sizeof(lai_act_q8), quantize_q8, dot_q5_1};
-static const lai_vecdot vd_q8_0 = {32, sizeof(lai_act_q8), quantize_q8, dot_q8_0};
-static const lai_vecdot vd_q4_K = {256, sizeof(lai_act_q8k), quantize_q8k, dot_q4_K};
-static const lai_vecdot vd_q5_K = {256, sizeof(lai_act_q8k), quantize_q8k, dot_q5_K};
-static const lai_vecdot vd_q6_K = {256, sizeof(lai_act_q8k), quantize_q8k, dot_q6_K};
 
-const lai_vecdot *lai_cpu_vecdot_get(uint32_t type) {
-    switch (type) {
-    case LAI_TYPE_Q4_0: return &vd_q4_0;
-    case LAI_TYPE_Q4_1: return &vd_q4_1;
-    case LAI_TYPE_Q5_0: return &vd_q5_0;
-    case LAI_TYPE_Q5_1: return &vd_q5_1;
-    case LAI_TYPE_Q8_0: return &vd_q8_0;
-    case LAI_TYPE_Q4_K: return &vd_q4_K;
-    case LAI_TYPE_Q5_K: return &vd_q5_K;
-    case LAI_TYPE_Q6_K: return &vd_q6_K;
-    default: return NULL;
+/* Q2_K: x = d * sc * q - dmin * m per sub-block of 16, q 2-bit; the mins only need the
+ * activation sums of each 16. */
+float lai_vec_dot_q2_K(const void *wr, const void *ar, int64_t n) {
+    const lai_block_q2_K *w = wr;
+    const lai_act_q8k *a = ar;
+    float sum = 0.0f;
+    for (int64_t b = 0; b < n / 256; b++) {
+        int32_t sum_m = 0, sum_q = 0;
+        for (int j = 0; j < 16; j++) sum_m += (w[b].scales[j] >> 4) * a[b].bsums[j];
+        for (int e0 = 0; e0 < 256; e0 += 16) {
+            int32_t t = 0;
+            for (int e = e0; e < e0 + 16; e++)
+                t += ((w[b].qs[32 * (e / 128) + e % 32] >> (2 * ((e % 128) / 32))) & 3) * a[b].qs[e];
+            sum_q += (w[b].scales[e0 / 16] & 0x0f) * t;
+        }
+        sum += a[b].d * (lai_cpu_f16(w[b].d) * (float)sum_q - lai_cpu_f16(w[b].dmin) * (float)sum_m);
     }
+    return sum;
+}
+
+/* Q3_K: x = d * sc * (q - 4 * !hbit) per sub-block of 16, sc signed 6-bit. */
+float lai_vec_dot_q3_K(const void *wr, const void *ar, int64_t n) {
+    const lai_block_q3_K *w = wr;
+    const lai_act_q8k *a = ar;
+    float sum = 0.0f;
+    for (int64_t b = 0; b < n / 256; b++) {
+        int32_t acc = 0;
+        for (int e0 = 0; e0 < 256; e0 += 16) {
+            int32_t t = 0;
+            for (int e = e0; e < e0 + 16; e++) {
+                const int low = (w[b].qs[32 * (e / 128) + e % 32] >> (2 * ((e % 128) / 32))) & 3;
+                const int high = (w[b].hmask[e % 32] >> (e / 32)) & 1;
+                t += (low - (high ? 0 : 4)) * a[b].qs[e];
+            }
+            acc += lai_k3_scale(e0 / 16, w[b].scales) * t;
+        }
+        sum += lai_cpu_f16(w[b].d) * a[b].d * (float)acc;
+    }
+    return sum;
+}
+
+float lai_vec_dot_iq4_nl(const void *wr, const void *ar, int64_t n) {
+    const lai_block_iq4_nl *w = wr;
+    const lai_act_q8 *a = ar;
+    float sum = 0.0f;
+    for (int64_t b = 0; b < n / 32; b++) {
+        int32_t s = 0;
+        for (int j = 0; j < 16; j++)
+            s += lai_iq4nl_values[w[b].qs[j] & 0x0f] * a[b].qs[j] +
+                 lai_iq4nl_values[w[b].qs[j] >> 4] * a[b].qs[j + 16];
+        sum += lai_cpu_f16(w[b].d) * a[b].d * (float)s;
+    }
+    return sum;
+}
+
+/* IQ4_XS: x = d * (ls - 32) * value(q) per sub-block of 32, ls 6-bit. */
+float lai_vec_dot_iq4_xs(const void *wr, const void *ar, int64_t n) {
+    const lai_block_iq4_xs *w = wr;
+    const lai_act_q8k *a = ar;
+    float sum = 0.0f;
+    for (int64_t b = 0; b < n / 256; b++) {
+        int32_t acc = 0;
+        for (int s = 0; s < 8; s++) {
+            const int ls = (((w[b].scales_l[s / 2] >> (4 * (s % 2))) & 0x0f) |
+                            (((w[b].scales_h >> (2 * s)) & 3) << 4)) - 32;
+            const uint8_t *qs = w[b].qs + 16 * s;
+            const int8_t *aq = a[b].qs + 32 * s;
+            int32_t t = 0;
+            for (int j = 0; j < 16; j++)
+                t += lai_iq4nl_values[qs[j] & 0x0f] * aq[j] + lai_iq4nl_values[qs[j] >> 4] * aq[j + 16];
+            acc += ls * t;
+        }
+        sum += lai_cpu_f16(w[b].d) * a[b].d * (float)acc;
+    }
+    return sum;
 }

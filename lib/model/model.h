@@ -29,6 +29,7 @@ struct localai_model {
     uint64_t size_bytes;         /* sum of tensor bytes in the file */
     uint8_t *realigned;          /* tensors the file stores unaligned, copied (host allocator) */
     struct lai_threadpool *pool; /* CPU workers shared by every context (NULL: vocab_only) */
+    const struct lai_cpu_kernels *kernels; /* the CPU kernel level its contexts run */
     size_t realigned_size;
 };
 

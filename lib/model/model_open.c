@@ -1,6 +1,7 @@
 /* model_open.c - localai_model_open/close: file, metadata, vocabulary, hyper-parameters, weights. */
 #include "model.h"
 
+#include "../cpu/cpu_kernels.h"
 #include "../cpu/threadpool.h"
 
 #include <stdio.h>
@@ -175,6 +176,7 @@ static localai_status load(localai_model *m, const char *path, const localai_mod
         st = lai_weights_realign(m->gguf, lai_model_heap(m),
                                  &m->realigned, &m->realigned_size);
         if (st != LOCALAI_STATUS_OK) return st;
+        m->kernels = lai_cpu_kernels_get(lai_cpu_level_best());
         /* one thread per core between all contexts; each run claims what is idle */
         if ((st = lai_threadpool_new(LAI_MIN(lai_cpu_count(), LAI_THREADPOOL_MAX) - 1, &m->pool)) !=
             LOCALAI_STATUS_OK)

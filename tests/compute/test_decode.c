@@ -59,11 +59,19 @@ static int argmax(const float *x, int32_t n) {
     return best;
 }
 
-static double max_abs_diff(const float *a, const float *b, int32_t n) {
-    double m = 0;
-    for (int32_t i = 0; i < n; i++) m = fmax(m, fabs((double)a[i] - b[i]));
-    return m;
+/* max |a - b| over max |b|. A batch and the same tokens one by one run different
+ * kernels (GEMM tiles, dots) that sum in different orders, and the f16 KV cache turns
+ * those last-bit differences into f16 rounding steps (about 5e-4 relative) of the keys
+ * and values: equal logits are equal to a few 1e-5 of their range. */
+static double max_rel_diff(const float *a, const float *b, int32_t n) {
+    double m = 0, r = 0;
+    for (int32_t i = 0; i < n; i++) {
+        m = fmax(m, fabs((double)a[i] - b[i]));
+        r = fmax(r, fabs((double)b[i]));
+    }
+    return r > 0 ? m / r : m;
 }
+#define SAME_LOGITS 2e-4
 
 /* nrmse = rms(o - r) / std(r), as the issue defines it */
 static double nrmse(const float *o, const json_value *r, int32_t n) {
@@ -170,9 +178,9 @@ static void test_batch_invariants(void) {
     localai_context *c = new_ctx(m, 64, 2, LOCALAI_KV_F16, NULL, NULL);
     CHECK_STATUS(decode_run(c, prompt_a, 12, 0, 0), LOCALAI_STATUS_OK);
     CHECK_STATUS(localai_logits(c, -1, &o), LOCALAI_STATUS_OK);
-    double d = o ? max_abs_diff(o, ref_a, V) : 1e9;
-    printf("batch vs token-by-token: max |diff| %.3g\n", d);
-    CHECK(d <= 1e-4);
+    double d = o ? max_rel_diff(o, ref_a, V) : 1e9;
+    printf("batch vs token-by-token: max |diff| / max |ref| %.3g\n", d);
+    CHECK(d <= SAME_LOGITS);
     CHECK_STATUS(localai_logits(c, 0, &o), LOCALAI_STATUS_NOT_FOUND); /* only the last asked */
     CHECK_STATUS(localai_logits(c, 12, &o), LOCALAI_STATUS_INVALID_ARGUMENT);
 
@@ -183,9 +191,9 @@ static void test_batch_invariants(void) {
     CHECK(pmax == 4);
     CHECK_STATUS(decode_run(c, prompt_a + 5, 7, 0, 5), LOCALAI_STATUS_OK);
     CHECK_STATUS(localai_logits(c, -1, &o), LOCALAI_STATUS_OK);
-    d = o ? max_abs_diff(o, ref_a, V) : 1e9;
-    printf("kv_remove + re-decode: max |diff| %.3g\n", d);
-    CHECK(d <= 1e-4);
+    d = o ? max_rel_diff(o, ref_a, V) : 1e9;
+    printf("kv_remove + re-decode: max |diff| / max |ref| %.3g\n", d);
+    CHECK(d <= SAME_LOGITS);
 
     /* two sequences interleaved in one batch equal each alone */
     CHECK_STATUS(localai_kv_clear(c), LOCALAI_STATUS_OK);
@@ -206,13 +214,13 @@ static void test_batch_invariants(void) {
     b.logits = want;
     CHECK_STATUS(localai_decode(c, &b), LOCALAI_STATUS_OK);
     CHECK_STATUS(localai_logits(c, last_a, &o), LOCALAI_STATUS_OK);
-    d = o ? max_abs_diff(o, ref_a, V) : 1e9;
+    d = o ? max_rel_diff(o, ref_a, V) : 1e9;
     CHECK_STATUS(localai_logits(c, last_b, &o), LOCALAI_STATUS_OK);
-    double d2 = o ? max_abs_diff(o, ref_b, V) : 1e9;
-    printf("two sequences in one batch: max |diff| %.3g and %.3g\n", d, d2);
-    CHECK(d <= 1e-4 && d2 <= 1e-4);
+    double d2 = o ? max_rel_diff(o, ref_b, V) : 1e9;
+    printf("two sequences in one batch: max |diff| / max |ref| %.3g and %.3g\n", d, d2);
+    CHECK(d <= SAME_LOGITS && d2 <= SAME_LOGITS);
     CHECK_STATUS(localai_logits(c, -1, &o), LOCALAI_STATUS_OK); /* -1 = last entry asked */
-    CHECK(o != NULL && max_abs_diff(o, last_a > last_b ? ref_a : ref_b, V) <= 1e-4);
+    CHECK(o != NULL && max_rel_diff(o, last_a > last_b ? ref_a : ref_b, V) <= SAME_LOGITS);
 
     /* kv_copy shares a prefix: sequence 1 continues from sequence 0's first 5 tokens */
     CHECK_STATUS(localai_kv_remove(c, 1, 0, -1), LOCALAI_STATUS_OK);
@@ -221,9 +229,9 @@ static void test_batch_invariants(void) {
     CHECK(pmax == 4);
     CHECK_STATUS(decode_run(c, prompt_a + 5, 7, 1, 5), LOCALAI_STATUS_OK);
     CHECK_STATUS(localai_logits(c, -1, &o), LOCALAI_STATUS_OK);
-    d = o ? max_abs_diff(o, ref_a, V) : 1e9;
-    printf("kv_copy prefix: max |diff| %.3g\n", d);
-    CHECK(d <= 1e-4);
+    d = o ? max_rel_diff(o, ref_a, V) : 1e9;
+    printf("kv_copy prefix: max |diff| / max |ref| %.3g\n", d);
+    CHECK(d <= SAME_LOGITS);
 
     /* bad input */
     CHECK_STATUS(decode_run(c, prompt_a, 1, 2, 0), LOCALAI_STATUS_INVALID_ARGUMENT); /* seq 2 of 2 */
@@ -237,8 +245,8 @@ static void test_batch_invariants(void) {
     c = new_ctx(m, 64, 1, LOCALAI_KV_F32, NULL, NULL);
     CHECK_STATUS(decode_run(c, prompt_a, 12, 0, 0), LOCALAI_STATUS_OK);
     CHECK_STATUS(localai_logits(c, -1, &o), LOCALAI_STATUS_OK);
-    d = o ? max_abs_diff(o, ref_a, V) : 1e9;
-    printf("f32 KV vs f16 KV: max |diff| %.3g\n", d);
+    d = o ? max_rel_diff(o, ref_a, V) : 1e9;
+    printf("f32 KV vs f16 KV: max |diff| / max |ref| %.3g\n", d);
     CHECK(d <= 0.05);
     localai_context_free(c);
     free(ref_a);
@@ -277,9 +285,9 @@ static void test_full_and_cancel(void) {
     abort_countdown = -1;
     CHECK_STATUS(decode_run(c, prompt_a + 10, 2, 0, 10), LOCALAI_STATUS_OK);
     CHECK_STATUS(localai_logits(c, -1, &o), LOCALAI_STATUS_OK);
-    double d = o ? max_abs_diff(o, ref, V) : 1e9;
-    printf("after CONTEXT_FULL and CANCELLED: max |diff| %.3g\n", d);
-    CHECK(d <= 1e-4);
+    double d = o ? max_rel_diff(o, ref, V) : 1e9;
+    printf("after CONTEXT_FULL and CANCELLED: max |diff| / max |ref| %.3g\n", d);
+    CHECK(d <= SAME_LOGITS);
     localai_context_free(c);
 
     /* more tokens than n_batch */

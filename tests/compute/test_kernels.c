@@ -30,7 +30,7 @@ typedef struct harness {
 static void h_init(harness *h, int threads) {
     memset(h, 0, sizeof *h);
     CHECK_STATUS(lai_threadpool_new(threads - 1, &h->pool), LOCALAI_STATUS_OK);
-    CHECK_STATUS(lai_cpu_backend_new(h->pool, threads, NULL, &h->be), LOCALAI_STATUS_OK);
+    CHECK_STATUS(lai_cpu_backend_new(h->pool, threads, lai_cpu_kernels_scalar(), NULL, &h->be), LOCALAI_STATUS_OK);
     lai_graph_init(&h->g);
 }
 
@@ -101,7 +101,8 @@ static void test_matmul_type(uint32_t type, int64_t M, int threads) {
     /* Where the CPU backend rounds activations to 8-bit blocks (as llama.cpp does), each
      * element of x moves by at most half a step, amax(block) / 254: the bound on the
      * result is sum |w| * that step, added to the f32 accumulation allowance. */
-    const lai_vecdot *vd = lai_cpu_vecdot_get(type);
+    const lai_weight_format *fmt = lai_weight_format_get(type);
+    const int64_t ablock = fmt == NULL ? 0 : fmt->act == LAI_ACT_Q8 ? 32 : 256;
     /* ...and, tighter, against the same products on the rounded activations x~ (the
      * kernel's integer arithmetic is exact, so only f32 scale products remain). */
     double *xr = malloc(sizeof(double) * (size_t)(K * M));
@@ -109,12 +110,12 @@ static void test_matmul_type(uint32_t type, int64_t M, int threads) {
      * copy of that product (as llama.cpp does), an error of 2^-11 of it times |min| */
     double *dsum = calloc((size_t)(M * (K / 32)), sizeof(double));
     for (int64_t i = 0; i < K * M; i++) xr[i] = x[i];
-    if (vd != NULL) {
-        void *act = malloc((size_t)(K / vd->block) * vd->act_block_bytes);
+    if (fmt != NULL) {
+        void *act = malloc(lai_act_row_bytes(fmt->act, K));
         for (int64_t m = 0; m < M; m++) {
-            vd->quantize(x + m * K, act, K);
+            lai_cpu_kernels_scalar()->quantize[fmt->act](x + m * K, act, K);
             for (int64_t k = 0; k < K; k++) {
-                if (vd->block == 32) {
+                if (ablock == 32) {
                     const lai_act_q8 *a = (const lai_act_q8 *)act + k / 32;
                     xr[m * K + k] = (double)a->d * a->qs[k % 32];
                     dsum[m * (K / 32) + k / 32] += (double)a->d * a->qs[k % 32];
@@ -135,7 +136,7 @@ static void test_matmul_type(uint32_t type, int64_t M, int threads) {
                 a += fabs((double)wq_f[n * K + k] * xr[m * K + k]);
             }
             double minterm = 0;
-            for (int64_t b = 0; vd != NULL && vd->block == 32 && b < K / 32; b++) {
+            for (int64_t b = 0; ablock == 32 && b < K / 32; b++) {
                 double wmax = 0;
                 for (int64_t k = 32 * b; k < 32 * b + 32; k++) wmax = fmax(wmax, fabs(wq_f[n * K + k]));
                 minterm += wmax * fabs(dsum[m * (K / 32) + b]) * 0x1p-10;
@@ -149,10 +150,10 @@ static void test_matmul_type(uint32_t type, int64_t M, int threads) {
             for (int64_t k = 0; k < K; k++) {
                 s += (double)wq_f[n * K + k] * x[m * K + k];
                 a += fabs((double)wq_f[n * K + k] * x[m * K + k]);
-                if (vd != NULL) {
-                    const int64_t b0 = k / vd->block * vd->block;
+                if (fmt != NULL) {
+                    const int64_t b0 = k / ablock * ablock;
                     double amax = 0;
-                    for (int64_t j = b0; j < b0 + vd->block; j++) amax = fmax(amax, fabs(x[m * K + j]));
+                    for (int64_t j = b0; j < b0 + ablock; j++) amax = fmax(amax, fabs(x[m * K + j]));
                     r += fabs((double)wq_f[n * K + k]) * amax / 254.0 * 1.001;
                 }
             }

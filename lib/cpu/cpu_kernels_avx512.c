@@ -1,0 +1,657 @@
+/* cpu_kernels_avx512.c - the AVX-512 level (F, BW, VL, VNNI): vpdpbusd dots, GEMM tiles of 16 columns, f16 and float rows. */
+#include "cpu_kernels.h"
+
+#include "../base/platform.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+
+/* This file alone is compiled for AVX-512; nothing here runs before lai_cpu_kernels_get()
+ * has checked that the CPU has every feature named. */
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")
+#endif
+
+#include <immintrin.h>
+#include <math.h>
+
+#include "../quant/blocks.h"
+#include "../quant/quant_k_impl.h"
+#include "cpu_ops.h"
+#include "cpu_vecdot.h"
+
+/* ---- activation rounding (the same bytes as lai_quantize_act_q8 / _q8k) ---------- */
+
+static inline float f16_round(float x) { return lai_cpu_f16(lai_f32_to_f16(x)); }
+
+static void quantize_q8(const float *x, void *out, int64_t n) {
+    lai_act_q8 *a = out;
+    for (int64_t b = 0; b < n / 32; b++, x += 32) {
+        const __m512 v0 = _mm512_loadu_ps(x), v1 = _mm512_loadu_ps(x + 16);
+        const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
+        const float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        const __m512 vid = _mm512_set1_ps(id);
+        const __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(v0, vid));
+        const __m512i q1 = _mm512_cvtps_epi32(_mm512_mul_ps(v1, vid));
+        _mm_storeu_si128((__m128i *)a[b].qs, _mm512_cvtsepi32_epi8(q0));
+        _mm_storeu_si128((__m128i *)(a[b].qs + 16), _mm512_cvtsepi32_epi8(q1));
+        const int32_t sum = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+        a[b].d = f16_round(d);
+        a[b].s = f16_round(d * (float)sum);
+        a[b].sum = sum;
+        a[b].unused = 0;
+    }
+}
+
+static void quantize_q8k(const float *x, void *out, int64_t n) {
+    lai_act_q8k *a = out;
+    for (int64_t b = 0; b < n / 256; b++, x += 256) {
+        __m512 m = _mm512_setzero_ps();
+        for (int i = 0; i < 16; i++) m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_loadu_ps(x + 16 * i)));
+        const float amax = _mm512_reduce_max_ps(m);
+        if (amax == 0.0f) {
+            memset(&a[b], 0, sizeof a[b]);
+            continue;
+        }
+        /* the signed value of the first element of largest magnitude, as the reference */
+        float max = 0.0f;
+        for (int i = 0; i < 16; i++) {
+            const __mmask16 hit = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_loadu_ps(x + 16 * i)),
+                                                     _mm512_set1_ps(amax), _CMP_EQ_OQ);
+            if (hit) {
+                max = x[16 * i + __builtin_ctz(hit)];
+                break;
+            }
+        }
+        const float iscale = -127.0f / max;
+        const __m512 vis = _mm512_set1_ps(iscale);
+        const __m512i top = _mm512_set1_epi32(127);
+        for (int g = 0; g < 16; g++) {
+            __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x + 16 * g), vis));
+            q = _mm512_min_epi32(q, top);
+            _mm_storeu_si128((__m128i *)(a[b].qs + 16 * g), _mm512_cvtsepi32_epi8(q));
+            a[b].bsums[g] = (int16_t)_mm512_reduce_add_epi32(q);
+        }
+        a[b].d = 1.0f / iscale;
+        memset(a[b].unused, 0, sizeof a[b].unused);
+    }
+}
+
+/* ---- matrix-vector dots ----------------------------------------------------------- */
+
+/* Two 32-element blocks' scales in the lane halves their dot products occupy. */
+static inline __m512 two_scales(float s0, float s1) {
+    return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_set1_ps(s0)),
+                                               _mm256_castps_pd(_mm256_set1_ps(s1)), 1));
+}
+
+static inline __m512i load_act_pair(const lai_act_q8 *a) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)a[0].qs)),
+                              _mm256_loadu_si256((const __m256i *)a[1].qs), 1);
+}
+
+/* Nibbles of two 16-byte groups as [lo0 | hi0 | lo1 | hi1]: each block's 32 elements in
+ * order, two blocks per vector. */
+static inline __m512i nibbles_pair(const uint8_t *q0, const uint8_t *q1) {
+    const __m256i v = _mm256_set_m128i(_mm_loadu_si128((const __m128i *)q1), _mm_loadu_si128((const __m128i *)q0));
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
+    const __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+    const __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+    return _mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0));
+}
+
+static float vec_dot_q4_0(const void *wr, const void *ar, int64_t n) {
+    const lai_block_q4_0 *w = wr;
+    const lai_act_q8 *a = ar;
+    const int64_t nb = n / 32;
+    const __m512i eight = _mm512_set1_epi8(8);
+    __m512 acc = _mm512_setzero_ps();
+    int64_t b = 0;
+    for (; b + 2 <= nb; b += 2) {
+        const __m512i wz = nibbles_pair(w[b].qs, w[b + 1].qs);
+        const __m512i az = load_act_pair(&a[b]);
+        __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wz, az);
+        p = _mm512_sub_epi32(p, _mm512_dpbusd_epi32(_mm512_setzero_si512(), eight, az));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p),
+                              two_scales(lai_cpu_f16(w[b].d) * a[b].d, lai_cpu_f16(w[b + 1].d) * a[b + 1].d), acc);
+    }
+    float sum = _mm512_reduce_add_ps(acc);
+    if (b < nb) sum += lai_vec_dot_q4_0(&w[b], &a[b], 32);
+    return sum;
+}
+
+static float vec_dot_q8_0(const void *wr, const void *ar, int64_t n) {
+    const lai_block_q8_0 *w = wr;
+    const lai_act_q8 *a = ar;
+    const int64_t nb = n / 32;
+    const __m512i bias = _mm512_set1_epi8((char)0x80);
+    __m512 acc = _mm512_setzero_ps();
+    int64_t b = 0;
+    for (; b + 2 <= nb; b += 2) {
+        /* w + 128 as unsigned bytes, and 128 * sum(a) taken back off: exact */
+        const __m512i wz = _mm512_xor_si512(
+            _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)w[b].qs)),
+                               _mm256_loadu_si256((const __m256i *)w[b + 1].qs), 1),
+            bias);
+        const __m512i az = load_act_pair(&a[b]);
+        __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wz, az);
+        p = _mm512_sub_epi32(p, _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, az));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p),
+                              two_scales(lai_cpu_f16(w[b].d) * a[b].d, lai_cpu_f16(w[b + 1].d) * a[b + 1].d), acc);
+    }
+    float sum = _mm512_reduce_add_ps(acc);
+    if (b < nb) sum += lai_vec_dot_q8_0(&w[b], &a[b], 32);
+    return sum;
+}
+
+static inline __m512i two_ints(int32_t s0, int32_t s1) {
+    return _mm512_inserti64x4(_mm512_set1_epi32(s0), _mm256_set1_epi32(s1), 1);
+}
+
+static inline __m512i act_halves(const int8_t *p0, const int8_t *p1) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)p0)),
+                              _mm256_loadu_si256((const __m256i *)p1), 1);
+}
+
+/* Q4_K / Q5_K: sub-block s is the low (s even) or high nibble of qs[32 * (s / 2) ...]; a
+ * 64-byte load covers four sub-blocks: lo = [s | s + 2], hi = [s + 1 | s + 3]. */
+static inline int32_t dot_q45_K_int(const uint8_t *qs, const uint8_t *qh, const uint8_t *sc,
+                                    const int8_t *aq) {
+    const __m512i m4 = _mm512_set1_epi8(0x0f);
+    __m512i acc = _mm512_setzero_si512();
+    for (int j = 0; j < 2; j++) {
+        const __m512i q = _mm512_loadu_si512((const void *)(qs + 64 * j));
+        __m512i lo = _mm512_and_si512(q, m4), hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
+        const int s = 4 * j;
+        if (qh != NULL) { /* fifth bit of sub-block s is bit s of qh[l] */
+            const __m256i h = _mm256_loadu_si256((const __m256i *)qh);
+            const __m512i hz = _mm512_inserti64x4(_mm512_castsi256_si512(h), h, 1);
+            const __m512i one = _mm512_set1_epi8(1);
+            const __m512i sh_lo = _mm512_inserti64x4(_mm512_set1_epi64(s), _mm256_set1_epi64x(s + 2), 1);
+            const __m512i sh_hi = _mm512_inserti64x4(_mm512_set1_epi64(s + 1), _mm256_set1_epi64x(s + 3), 1);
+            /* per 64-bit lane shifts, then bit 0 of each byte */
+            lo = _mm512_or_si512(lo, _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi64(hz, sh_lo), one), 4));
+            hi = _mm512_or_si512(hi, _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi64(hz, sh_hi), one), 4));
+        }
+        const __m512i plo = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, act_halves(aq + 32 * s, aq + 32 * (s + 2)));
+        const __m512i phi = _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi, act_halves(aq + 32 * (s + 1), aq + 32 * (s + 3)));
+        acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(plo, two_ints(sc[s], sc[s + 2])));
+        acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(phi, two_ints(sc[s + 1], sc[s + 3])));
+    }
+    return _mm512_reduce_add_epi32(acc);
+}
+
+static inline float dot_q45_K_block(const uint8_t *scales, uint16_t d16, uint16_t dmin16, const uint8_t *qs,
+                                    const uint8_t *qh, const lai_act_q8k *a) {
+    uint8_t sc[8], m[8];
+    for (int s = 0; s < 8; s++) lai_k4_scale_min(s, scales, &sc[s], &m[s]);
+    int32_t sum_m = 0;
+    for (int s = 0; s < 8; s++) sum_m += m[s] * (a->bsums[2 * s] + a->bsums[2 * s + 1]);
+    const int32_t sum_q = dot_q45_K_int(qs, qh, sc, a->qs);
+    return a->d * (lai_cpu_f16(d16) * (float)sum_q - lai_cpu_f16(dmin16) * (float)sum_m);
+}
+
+static float vec_dot_q4_K(const void *wr, const void *ar, int64_t n) {
+    const lai_block_q4_K *w = wr;
+    const lai_act_q8k *a = ar;
+    float sum = 0.0f;
+    for (int64_t b = 0; b < n / 256; b++) sum += dot_q45_K_block(w[b].scales, w[b].d, w[b].dmin, w[b].qs, NULL, &a[b]);
+    return sum;
+}
+
+static float vec_dot_q5_K(const void *wr, const void *ar, int64_t n) {
+    const lai_block_q5_K *w = wr;
+    const lai_act_q8k *a = ar;
+    float sum = 0.0f;
+    for (int64_t b = 0; b < n / 256; b++) sum += dot_q45_K_block(w[b].scales, w[b].d, w[b].dmin, w[b].qs, w[b].qh, &a[b]);
+    return sum;
+}
+
+/* Q6_K bytes of one half (128 elements): u01 = [group 0 | group 1], u23 = [2 | 3], each
+ * group 32 consecutive elements (see lai_dequantize_row_q6_K). */
+static inline void q6_K_half(const uint8_t *ql, const uint8_t *qh, __m512i *u01, __m512i *u23) {
+    const __m512i m4 = _mm512_set1_epi8(0x0f), m3 = _mm512_set1_epi8(3);
+    const __m512i l = _mm512_loadu_si512((const void *)ql);
+    const __m256i h = _mm256_loadu_si256((const __m256i *)qh);
+    const __m512i h01 = _mm512_inserti64x4(_mm512_castsi256_si512(h), _mm256_srli_epi16(h, 2), 1);
+    const __m512i h23 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_srli_epi16(h, 4)), _mm256_srli_epi16(h, 6), 1);
+    *u01 = _mm512_or_si512(_mm512_and_si512(l, m4), _mm512_slli_epi16(_mm512_and_si512(h01, m3), 4));
+    *u23 = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4), _mm512_slli_epi16(_mm512_and_si512(h23, m3), 4));
+}
+
+static float vec_dot_q6_K(const void *wr, const void *ar, int64_t n) {
+    const lai_block_q6_K *w = wr;
+    const lai_act_q8k *a = ar;
+    const __m128i pat01 = _mm_setr_epi8(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+    const __m128i pat23 = _mm_setr_epi8(4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7);
+    float sum = 0.0f;
+    for (int64_t b = 0; b < n / 256; b++) {
+        __m512i acc = _mm512_setzero_si512();
+        for (int h = 0; h < 2; h++) {
+            __m512i u01, u23;
+            q6_K_half(w[b].ql + 64 * h, w[b].qh + 32 * h, &u01, &u23);
+            const __m512i p01 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u01, _mm512_loadu_si512((const void *)(a[b].qs + 128 * h)));
+            const __m512i p23 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u23, _mm512_loadu_si512((const void *)(a[b].qs + 128 * h + 64)));
+            const __m128i sc = _mm_loadl_epi64((const __m128i *)(w[b].scales + 8 * h));
+            acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(p01, _mm512_cvtepi8_epi32(_mm_shuffle_epi8(sc, pat01))));
+            acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(p23, _mm512_cvtepi8_epi32(_mm_shuffle_epi8(sc, pat23))));
+        }
+        int32_t corr = 0; /* the values were stored + 32 */
+        for (int j = 0; j < 16; j++) corr += w[b].scales[j] * a[b].bsums[j];
+        sum += lai_cpu_f16(w[b].d) * a[b].d * (float)(_mm512_reduce_add_epi32(acc) - 32 * corr);
+    }
+    return sum;
+}
+
+/* ---- float rows ------------------------------------------------------------------- */
+
+static float dot_f32(const float *a, const float *b, int64_t n) {
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+        s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
+    }
+    for (; i + 16 <= n; i += 16) s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+    float sum = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+    for (; i < n; i++) sum += a[i] * b[i];
+    return sum;
+}
+
+static inline __m512 load_f16(const uint16_t *h) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)h));
+}
+
+static inline __m512 load_bf16(const uint16_t *h) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)h)), 16));
+}
+
+static float dot_f16(const uint16_t *w, const float *x, int64_t n) {
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        s0 = _mm512_fmadd_ps(load_f16(w + i), _mm512_loadu_ps(x + i), s0);
+        s1 = _mm512_fmadd_ps(load_f16(w + i + 16), _mm512_loadu_ps(x + i + 16), s1);
+    }
+    for (; i + 16 <= n; i += 16) s0 = _mm512_fmadd_ps(load_f16(w + i), _mm512_loadu_ps(x + i), s0);
+    float sum = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+    for (; i < n; i++) sum += lai_cpu_f16(w[i]) * x[i];
+    return sum;
+}
+
+static float dot_bf16(const uint16_t *w, const float *x, int64_t n) {
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        s0 = _mm512_fmadd_ps(load_bf16(w + i), _mm512_loadu_ps(x + i), s0);
+        s1 = _mm512_fmadd_ps(load_bf16(w + i + 16), _mm512_loadu_ps(x + i + 16), s1);
+    }
+    for (; i + 16 <= n; i += 16) s0 = _mm512_fmadd_ps(load_bf16(w + i), _mm512_loadu_ps(x + i), s0);
+    float sum = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+    for (; i < n; i++) {
+        const uint32_t u = (uint32_t)w[i] << 16;
+        float f;
+        memcpy(&f, &u, sizeof f);
+        sum += f * x[i];
+    }
+    return sum;
+}
+
+static void f16_to_f32(const uint16_t *h, float *x, int64_t n) {
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(x + i, load_f16(h + i));
+    for (; i < n; i++) x[i] = lai_cpu_f16(h[i]);
+}
+
+static void f32_to_f16(const float *x, uint16_t *h, int64_t n) {
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm256_storeu_si256((__m256i *)(h + i),
+                            _mm512_cvtps_ph(_mm512_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    for (; i < n; i++) h[i] = lai_f32_to_f16(x[i]);
+}
+
+/* e^x for 16 floats: 2^n * p(r), r = x - n ln 2 in [-ln2/2, ln2/2], p Cephes' degree-7
+ * fit (about 1 ulp); saturates to 0 and +inf outside float range like expf. */
+static inline __m512 exp_ps(__m512 x) {
+    x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.7228f)), _mm512_set1_ps(-103.97f));
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.9875691500E-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507E-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073E-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894E-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459E-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201E-1f));
+    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    return _mm512_scalef_ps(p, n);
+}
+
+static void silu_mul(const float *g, const float *u, float *out, int64_t n) {
+    int64_t i = 0;
+    const __m512 one = _mm512_set1_ps(1.0f);
+    for (; i + 16 <= n; i += 16) {
+        const __m512 x = _mm512_loadu_ps(g + i);
+        const __m512 s = _mm512_div_ps(x, _mm512_add_ps(one, exp_ps(_mm512_sub_ps(_mm512_setzero_ps(), x))));
+        _mm512_storeu_ps(out + i, _mm512_mul_ps(s, _mm512_loadu_ps(u + i)));
+    }
+    for (; i < n; i++) out[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+}
+
+static void gelu_mul(const float *g, const float *u, float *out, int64_t n) {
+    const __m512 k = _mm512_set1_ps(0.7978845608028654f), c = _mm512_set1_ps(0.044715f);
+    const __m512 one = _mm512_set1_ps(1.0f), half = _mm512_set1_ps(0.5f), two = _mm512_set1_ps(2.0f);
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512 x = _mm512_loadu_ps(g + i);
+        const __m512 z = _mm512_mul_ps(_mm512_mul_ps(k, x), _mm512_fmadd_ps(_mm512_mul_ps(c, x), x, one));
+        /* tanh z = 1 - 2 / (e^2z + 1) */
+        const __m512 t = _mm512_sub_ps(one, _mm512_div_ps(two, _mm512_add_ps(exp_ps(_mm512_mul_ps(two, z)), one)));
+        _mm512_storeu_ps(out + i, _mm512_mul_ps(_mm512_mul_ps(_mm512_mul_ps(half, x), _mm512_add_ps(one, t)),
+                                                _mm512_loadu_ps(u + i)));
+    }
+    lai_cpu_kernels_scalar()->gelu_mul(g + i, u + i, out + i, n - i);
+}
+
+static float sum_sq(const float *x, int64_t n) {
+    __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512 v = _mm512_loadu_ps(x + i);
+        const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
+        const __m512d hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+        s0 = _mm512_fmadd_pd(lo, lo, s0);
+        s1 = _mm512_fmadd_pd(hi, hi, s1);
+    }
+    double sum = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1));
+    for (; i < n; i++) sum += (double)x[i] * (double)x[i];
+    return (float)sum;
+}
+
+static void scale_mul(const float *x, float s, const float *w, float *out, int64_t n) {
+    const __m512 vs = _mm512_set1_ps(s);
+    int64_t i = 0;
+    if (w != NULL) {
+        for (; i + 16 <= n; i += 16)
+            _mm512_storeu_ps(out + i, _mm512_mul_ps(_mm512_mul_ps(_mm512_loadu_ps(x + i), vs), _mm512_loadu_ps(w + i)));
+        for (; i < n; i++) out[i] = x[i] * s * w[i];
+    } else {
+        for (; i + 16 <= n; i += 16) _mm512_storeu_ps(out + i, _mm512_mul_ps(_mm512_loadu_ps(x + i), vs));
+        for (; i < n; i++) out[i] = x[i] * s;
+    }
+}
+
+static float exp_sum(float *x, float max, int64_t n) {
+    const __m512 vm = _mm512_set1_ps(max);
+    __m512 acc = _mm512_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512 e = exp_ps(_mm512_sub_ps(_mm512_loadu_ps(x + i), vm));
+        _mm512_storeu_ps(x + i, e);
+        acc = _mm512_add_ps(acc, e);
+    }
+    if (i < n) {
+        const __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+        const __m512 e = exp_ps(_mm512_sub_ps(_mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), m, x + i), vm));
+        _mm512_mask_storeu_ps(x + i, m, e);
+        acc = _mm512_add_ps(acc, _mm512_maskz_mov_ps(m, e));
+    }
+    return _mm512_reduce_add_ps(acc);
+}
+
+static void axpy(float a, const float *x, float *y, int64_t n) {
+    const __m512 va = _mm512_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_fmadd_ps(va, _mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] += a * x[i];
+}
+
+static void scale(float *y, float a, int64_t n) {
+    const __m512 va = _mm512_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_mul_ps(va, _mm512_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] *= a;
+}
+
+/* ---- GEMM ------------------------------------------------------------------------- */
+
+enum { TILE_COLS = 16, GEMM_ROWS = 8 };
+
+static inline int32_t load_i32(const uint8_t *p) {
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* GEMM_ROWS rows x 16 columns; G = sub / 4 groups of four bytes per sub-block. */
+static inline __attribute__((always_inline)) void gemm_rows(const uint8_t *u, const float *scale, const float *min,
+                                                            int n_rows, int64_t K, const uint8_t *tile, float *out,
+                                                            size_t out_stride, int n_cols, const int G,
+                                                            const int off_shift, const int has_min) {
+    const int sub = 4 * G;
+    const int64_t nsb = K / sub;
+    const size_t sb_bytes = (size_t)G * 64 + 192;
+    __m512 acc[GEMM_ROWS];
+    for (int r = 0; r < GEMM_ROWS; r++) acc[r] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nsb; b++) {
+        const uint8_t *t = tile + b * sb_bytes;
+        __m512i av[8];
+        for (int g = 0; g < G; g++) av[g] = _mm512_loadu_si512((const void *)(t + 64 * g));
+        const __m512 dv = _mm512_loadu_ps((const float *)(t + (size_t)G * 64));
+        const __m512i offv = off_shift >= 0 ? _mm512_slli_epi32(_mm512_loadu_si512((const void *)(t + (size_t)G * 64 + 64)),
+                                                                (unsigned)(off_shift >= 0 ? off_shift : 0))
+                                            : _mm512_setzero_si512();
+        const __m512 mv = _mm512_loadu_ps((const float *)(t + (size_t)G * 64 + 128));
+#pragma GCC unroll 8
+        for (int r = 0; r < GEMM_ROWS; r++) {
+            if (r >= n_rows) break;
+            const uint8_t *ur = u + (size_t)r * (size_t)K + (size_t)b * (size_t)sub;
+            __m512i ia = _mm512_setzero_si512();
+#pragma GCC unroll 8
+            for (int g = 0; g < G; g++) ia = _mm512_dpbusd_epi32(ia, _mm512_set1_epi32(load_i32(ur + 4 * g)), av[g]);
+            if (off_shift >= 0) ia = _mm512_sub_epi32(ia, offv);
+            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ia), _mm512_mul_ps(_mm512_set1_ps(scale[(size_t)r * (size_t)nsb + (size_t)b]), dv), acc[r]);
+            if (has_min) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(min[(size_t)r * (size_t)nsb + (size_t)b]), mv, acc[r]);
+        }
+    }
+    float tmp[GEMM_ROWS][TILE_COLS];
+    for (int r = 0; r < GEMM_ROWS; r++) _mm512_storeu_ps(tmp[r], acc[r]);
+    for (int c = 0; c < n_cols; c++)
+        for (int r = 0; r < n_rows; r++) out[(size_t)c * out_stride + (size_t)r] = tmp[r][c];
+}
+
+static int off_shift_of(int off) {
+    switch (off) {
+    case 0: return -1;
+    case 4: return 2;
+    case 8: return 3;
+    case 16: return 4;
+    case 32: return 5;
+    default: return 7; /* 128 */
+    }
+}
+
+static void gemm_run(const lai_weight_format *fmt, const uint8_t *u, const float *scale, const float *min,
+                     int n_rows, int64_t K, const void *tile, int n_cols, float *out, size_t out_stride) {
+    const int64_t nsb = K / fmt->sub;
+    for (int r0 = 0; r0 < n_rows; r0 += GEMM_ROWS) {
+        const int nr = LAI_MIN(GEMM_ROWS, n_rows - r0);
+        const uint8_t *ur = u + (size_t)r0 * (size_t)K;
+        const float *sr = scale + (size_t)r0 * (size_t)nsb, *mr = min + (size_t)r0 * (size_t)nsb;
+        float *o = out + r0;
+        const int sh = off_shift_of(fmt->off);
+#define GEMM_CASE(G, SH, MIN) gemm_rows(ur, sr, mr, nr, K, tile, o, out_stride, n_cols, G, SH, MIN)
+        if (fmt->sub == 32) {
+            if (fmt->has_min) {
+                if (sh < 0) GEMM_CASE(8, -1, 1);
+                else GEMM_CASE(8, sh, 1);
+            } else {
+                switch (sh) {
+                case 3: GEMM_CASE(8, 3, 0); break;
+                case 4: GEMM_CASE(8, 4, 0); break;
+                case 7: GEMM_CASE(8, 7, 0); break;
+                default: GEMM_CASE(8, sh, 0); break;
+                }
+            }
+        } else {
+            if (fmt->has_min) GEMM_CASE(4, sh, 1);
+            else if (sh == 5) GEMM_CASE(4, 5, 0);
+            else GEMM_CASE(4, sh, 0);
+        }
+#undef GEMM_CASE
+    }
+}
+
+/* Rows unpacked with vector code for the common types, else the format's own unpack. */
+static void gemm_unpack(uint32_t type, const lai_weight_format *fmt, const uint8_t *w, size_t row_stride,
+                        int n_rows, int64_t K, uint8_t *u, float *scale, float *min) {
+    const int64_t nsb = K / fmt->sub, nblk = K / fmt->block;
+    const int per_blk = (int)(fmt->block / fmt->sub);
+    for (int r = 0; r < n_rows; r++) {
+        const uint8_t *row = w + (size_t)r * row_stride;
+        uint8_t *ur = u + (size_t)r * (size_t)K;
+        float *sr = scale + (size_t)r * (size_t)nsb, *mr = min + (size_t)r * (size_t)nsb;
+        switch (type) {
+        case LAI_TYPE_Q4_0: {
+            const lai_block_q4_0 *bl = (const lai_block_q4_0 *)row;
+            const __m128i m4 = _mm_set1_epi8(0x0f);
+            for (int64_t i = 0; i < nblk; i++) {
+                const __m128i q = _mm_loadu_si128((const __m128i *)bl[i].qs);
+                _mm_storeu_si128((__m128i *)(ur + 32 * i), _mm_and_si128(q, m4));
+                _mm_storeu_si128((__m128i *)(ur + 32 * i + 16), _mm_and_si128(_mm_srli_epi16(q, 4), m4));
+                sr[i] = lai_cpu_f16(bl[i].d);
+            }
+            break;
+        }
+        case LAI_TYPE_Q8_0: {
+            const lai_block_q8_0 *bl = (const lai_block_q8_0 *)row;
+            const __m256i bias = _mm256_set1_epi8((char)0x80);
+            for (int64_t i = 0; i < nblk; i++) {
+                _mm256_storeu_si256((__m256i *)(ur + 32 * i),
+                                    _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)bl[i].qs), bias));
+                sr[i] = lai_cpu_f16(bl[i].d);
+            }
+            break;
+        }
+        case LAI_TYPE_Q4_K: {
+            const lai_block_q4_K *bl = (const lai_block_q4_K *)row;
+            const __m256i m4 = _mm256_set1_epi8(0x0f);
+            for (int64_t i = 0; i < nblk; i++) {
+                for (int j = 0; j < 4; j++) {
+                    const __m256i q = _mm256_loadu_si256((const __m256i *)(bl[i].qs + 32 * j));
+                    _mm256_storeu_si256((__m256i *)(ur + 256 * i + 64 * j), _mm256_and_si256(q, m4));
+                    _mm256_storeu_si256((__m256i *)(ur + 256 * i + 64 * j + 32), _mm256_and_si256(_mm256_srli_epi16(q, 4), m4));
+                }
+                const float d = lai_cpu_f16(bl[i].d), dmin = lai_cpu_f16(bl[i].dmin);
+                for (int s = 0; s < 8; s++) {
+                    uint8_t sc, m;
+                    lai_k4_scale_min(s, bl[i].scales, &sc, &m);
+                    sr[8 * i + s] = d * (float)sc;
+                    mr[8 * i + s] = -dmin * (float)m;
+                }
+            }
+            break;
+        }
+        case LAI_TYPE_Q6_K: {
+            const lai_block_q6_K *bl = (const lai_block_q6_K *)row;
+            for (int64_t i = 0; i < nblk; i++) {
+                for (int h = 0; h < 2; h++) {
+                    __m512i u01, u23;
+                    q6_K_half(bl[i].ql + 64 * h, bl[i].qh + 32 * h, &u01, &u23);
+                    _mm512_storeu_si512((void *)(ur + 256 * i + 128 * h), u01);
+                    _mm512_storeu_si512((void *)(ur + 256 * i + 128 * h + 64), u23);
+                }
+                const float d = lai_cpu_f16(bl[i].d);
+                for (int j = 0; j < 16; j++) sr[16 * i + j] = d * (float)bl[i].scales[j];
+            }
+            break;
+        }
+        default: {
+            const size_t bbytes = lai_type_get(type)->type_size;
+            for (int64_t i = 0; i < nblk; i++)
+                fmt->unpack(row + (size_t)i * bbytes, ur + (size_t)i * fmt->block, sr + i * per_blk, mr + i * per_blk);
+            break;
+        }
+        }
+    }
+}
+
+/* Float weights: a tile is 16 columns' x[k], interleaved (k-major). */
+static void gemm_run_f32(const float *w32, int n_rows, int64_t K, const float *xt, int n_cols, float *out,
+                         size_t out_stride) {
+    for (int r0 = 0; r0 < n_rows; r0 += GEMM_ROWS) {
+        const int nr = LAI_MIN(GEMM_ROWS, n_rows - r0);
+        __m512 acc[GEMM_ROWS];
+        for (int r = 0; r < GEMM_ROWS; r++) acc[r] = _mm512_setzero_ps();
+        for (int64_t k = 0; k < K; k++) {
+            const __m512 xv = _mm512_loadu_ps(xt + k * TILE_COLS);
+#pragma GCC unroll 8
+            for (int r = 0; r < GEMM_ROWS; r++) {
+                if (r >= nr) break;
+                acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(w32[(size_t)(r0 + r) * (size_t)K + (size_t)k]), xv, acc[r]);
+            }
+        }
+        float tmp[GEMM_ROWS][TILE_COLS];
+        for (int r = 0; r < GEMM_ROWS; r++) _mm512_storeu_ps(tmp[r], acc[r]);
+        for (int c = 0; c < n_cols; c++)
+            for (int r = 0; r < nr; r++) out[(size_t)c * out_stride + (size_t)(r0 + r)] = tmp[r][c];
+    }
+}
+
+static const lai_gemm_kernel gemm_avx512 = {
+    .cols = TILE_COLS,
+    .rows = 64,
+    .unpack = gemm_unpack,
+    .run = gemm_run,
+    .run_f32 = gemm_run_f32,
+};
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+
+static lai_cpu_kernels table = {
+    .level = LAI_CPU_LEVEL_AVX512,
+    .quantize = {NULL, quantize_q8, quantize_q8k},
+    .vec_dot =
+        {
+            [LAI_TYPE_Q4_0] = vec_dot_q4_0,
+            [LAI_TYPE_Q8_0] = vec_dot_q8_0,
+            [LAI_TYPE_Q4_K] = vec_dot_q4_K,
+            [LAI_TYPE_Q5_K] = vec_dot_q5_K,
+            [LAI_TYPE_Q6_K] = vec_dot_q6_K,
+        },
+    .dot_f32 = dot_f32,
+    .dot_f16 = dot_f16,
+    .dot_bf16 = dot_bf16,
+    .gemm = &gemm_avx512,
+    .f16_to_f32 = f16_to_f32,
+    .f32_to_f16 = f32_to_f16,
+    .silu_mul = silu_mul,
+    .gelu_mul = gelu_mul,
+    .sum_sq = sum_sq,
+    .scale_mul = scale_mul,
+    .exp_sum = exp_sum,
+    .axpy = axpy,
+    .scale = scale,
+};
+
+static lai_once table_once = LAI_ONCE_INIT;
+static void complete_table(void) { lai_cpu_kernels_complete(&table); }
+
+const lai_cpu_kernels *lai_cpu_kernels_avx512(void) {
+    lai_call_once(&table_once, complete_table);
+    return &table;
+}
+
+#else
+
+const lai_cpu_kernels *lai_cpu_kernels_avx512(void) { return NULL; }
+
+#endif

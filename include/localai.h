@@ -78,9 +78,9 @@ typedef int32_t localai_status;
  * Versions and ABI
  * ------------------------------------------------------------------------------ */
 #define LOCALAI_VERSION_MAJOR 0
-#define LOCALAI_VERSION_MINOR 1
+#define LOCALAI_VERSION_MINOR 2
 #define LOCALAI_VERSION_PATCH 0
-#define LOCALAI_VERSION_STRING "0.1.0"
+#define LOCALAI_VERSION_STRING "0.2.0"
 /* MAJOR * 1000000 + MINOR * 1000 + PATCH, for compile-time comparisons. */
 #define LOCALAI_VERSION_NUMBER \
     (LOCALAI_VERSION_MAJOR * 1000000 + LOCALAI_VERSION_MINOR * 1000 + LOCALAI_VERSION_PATCH)
@@ -89,7 +89,7 @@ typedef int32_t localai_status;
  * and changes only when a published signature or struct prefix would have to change. */
 #define LOCALAI_ABI_VERSION 0
 
-/* The library's version string, e.g. "0.1.0". Static storage; never NULL. */
+/* The library's version string, e.g. "0.2.0". Static storage; never NULL. */
 LOCALAI_API const char *localai_version(void);
 
 /* The library's LOCALAI_VERSION_NUMBER. */
@@ -242,7 +242,21 @@ typedef struct localai_model_params {
     void *vk_device;
     uint32_t vk_queue_family;
     uint32_t vk_queue_index;
+    /* appended in 0.2.0 */
+    int32_t cpu_level;           /* LOCALAI_CPU_LEVEL_*: the CPU kernels to run; default AUTO */
 } localai_model_params;
+
+/* CPU kernel levels (localai_model_params.cpu_level). AUTO picks the fastest this CPU
+ * runs; naming another one (to compare levels, or to work around a suspected kernel
+ * problem) gives UNSUPPORTED when the CPU or this build cannot run it. Every level
+ * computes the same results up to float rounding; SCALAR is the portable reference. */
+enum {
+    LOCALAI_CPU_LEVEL_AUTO = 0,
+    LOCALAI_CPU_LEVEL_SCALAR = 1,
+    LOCALAI_CPU_LEVEL_AVX2 = 2,   /* x86-64 with AVX2, FMA and F16C */
+    LOCALAI_CPU_LEVEL_AVX512 = 3, /* x86-64 with AVX-512 F, BW, VL and VNNI */
+    LOCALAI_CPU_LEVEL_NEON = 4    /* AArch64 (dotprod used where present) */
+};
 
 LOCALAI_API localai_status localai_model_params_init_sized(localai_model_params *params,
                                                            size_t struct_size);

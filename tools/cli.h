@@ -45,6 +45,9 @@ int cli_parse_float(const char *cmd, const char *flag, const char *text, float *
 /* Opens `path` with warnings to stderr: the whole model, or (vocab_only) just what the
  * tokenizer needs, on the CPU. On failure prints the error and returns NULL. */
 localai_model *cli_open_model(const char *path, int vocab_only);
+/* The CPU kernel level $LOCALAI_CPU_LEVEL names (auto, scalar, avx2, avx512, neon; unset:
+ * auto) as a LOCALAI_CPU_LEVEL_* value; 0 and a message when the name is unknown. */
+int cli_cpu_level(int32_t *out);
 /* Tokenizes a prompt as llama.cpp does (BOS if the vocabulary asks, special tokens not
  * parsed) into a malloc'd array; 0 on failure (message printed). */
 int cli_tokenize_prompt(const localai_model *model, const char *prompt, localai_token **out,

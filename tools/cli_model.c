@@ -104,9 +104,24 @@ int cli_parse_float(const char *cmd, const char *flag, const char *text, float *
     return 1;
 }
 
+int cli_cpu_level(int32_t *out) {
+    static const char *const names[] = {"auto", "scalar", "avx2", "avx512", "neon"};
+    const char *env = getenv("LOCALAI_CPU_LEVEL");
+    *out = LOCALAI_CPU_LEVEL_AUTO;
+    if (env == NULL || env[0] == '\0') return 1;
+    for (int32_t i = 0; i < (int32_t)(sizeof names / sizeof names[0]); i++)
+        if (strcmp(env, names[i]) == 0) {
+            *out = i; /* LOCALAI_CPU_LEVEL_AUTO .. _NEON in this order */
+            return 1;
+        }
+    fprintf(stderr, "localai: LOCALAI_CPU_LEVEL='%s' is not one of auto, scalar, avx2, avx512, neon\n", env);
+    return 0;
+}
+
 localai_model *cli_open_model(const char *path, int vocab_only) {
     localai_model_params p;
     localai_model_params_init(&p);
+    if (!cli_cpu_level(&p.cpu_level)) return NULL;
     if (vocab_only) {
         p.vocab_only = 1;
         p.backend = LOCALAI_BACKEND_CPU;

@@ -37,7 +37,8 @@ LOCALAI_API localai_status localai_device_get(int32_t i, localai_device_info *in
         char features[96];
         lai_cpu_features_describe(features, sizeof features);
         snprintf(d.name, sizeof d.name, "CPU (%d cores)", (int)lai_cpu_count());
-        snprintf(d.description, sizeof d.description, "%s", features);
+        snprintf(d.description, sizeof d.description, "%s; kernels %s", features,
+                 lai_cpu_level_name(lai_cpu_level_best()));
         d.memory_bytes = lai_physical_memory();
     } else {
         const lai_vk_device_desc *v = &devs[i - 1];

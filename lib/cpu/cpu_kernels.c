@@ -117,7 +117,10 @@ static const lai_cpu_kernels scalar_table = {
     .scale = scale_scalar,
 };
 
-const lai_cpu_kernels *lai_cpu_kernels_scalar(void) { return &scalar_table; }
+const lai_cpu_kernels *lai_cpu_kernels_scalar(void) {
+    lai_cpu_f16_init(); /* every level reads f16 scales through the table */
+    return &scalar_table;
+}
 
 /* Fills the entries a level leaves NULL with the scalar ones (called once per level). */
 void lai_cpu_kernels_complete(lai_cpu_kernels *t) {

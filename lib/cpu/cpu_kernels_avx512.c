@@ -643,7 +643,10 @@ static lai_cpu_kernels table = {
 };
 
 static lai_once table_once = LAI_ONCE_INIT;
-static void complete_table(void) { lai_cpu_kernels_complete(&table); }
+static void complete_table(void) {
+    lai_cpu_f16_init();
+    lai_cpu_kernels_complete(&table);
+}
 
 const lai_cpu_kernels *lai_cpu_kernels_avx512(void) {
     lai_call_once(&table_once, complete_table);

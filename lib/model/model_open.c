@@ -131,6 +131,29 @@ static void sum_tensors(localai_model *m) {
     }
 }
 
+/* The public level numbers are the internal ones plus one (0 = AUTO). */
+static localai_status choose_kernels(localai_model *m, int32_t level) {
+    if (level == LOCALAI_CPU_LEVEL_AUTO) {
+        m->kernels = lai_cpu_kernels_get(lai_cpu_level_best());
+    } else {
+        if (level < LOCALAI_CPU_LEVEL_SCALAR || level > LAI_CPU_LEVEL_COUNT)
+            return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "localai_model_params.cpu_level: unknown value %d",
+                            (int)level);
+        const lai_cpu_level l = (lai_cpu_level)(level - 1);
+        m->kernels = lai_cpu_kernels_get(l);
+        if (m->kernels == NULL) {
+            char features[96];
+            lai_cpu_features_describe(features, sizeof features);
+            return lai_fail(LOCALAI_STATUS_UNSUPPORTED,
+                            "localai_model_params.cpu_level: this CPU or build cannot run the %s kernels "
+                            "(it has %s; the best it runs is %s)",
+                            lai_cpu_level_name(l), features, lai_cpu_level_name(lai_cpu_level_best()));
+        }
+    }
+    lai_log_info(&m->log, "CPU kernels: %s", lai_cpu_level_name(((const lai_cpu_kernels *)m->kernels)->level));
+    return LOCALAI_STATUS_OK;
+}
+
 static localai_status load(localai_model *m, const char *path, const localai_model_params *p,
                            const open_state *os) {
     localai_status st;
@@ -176,7 +199,7 @@ static localai_status load(localai_model *m, const char *path, const localai_mod
         st = lai_weights_realign(m->gguf, lai_model_heap(m),
                                  &m->realigned, &m->realigned_size);
         if (st != LOCALAI_STATUS_OK) return st;
-        m->kernels = lai_cpu_kernels_get(lai_cpu_level_best());
+        if ((st = choose_kernels(m, p->cpu_level)) != LOCALAI_STATUS_OK) return st;
         /* one thread per core between all contexts; each run claims what is idle */
         if ((st = lai_threadpool_new(LAI_MIN(lai_cpu_count(), LAI_THREADPOOL_MAX) - 1, &m->pool)) !=
             LOCALAI_STATUS_OK)

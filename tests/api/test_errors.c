@@ -237,7 +237,23 @@ static void test_context_ranges(void) {
     localai_model_close(model);
 }
 
+/* cpu_level: the reference level always opens; unknown values are refused. */
+static void test_cpu_level(void) {
+    localai_model_params mp;
+    localai_model_params_init(&mp);
+    CHECK(mp.cpu_level == LOCALAI_CPU_LEVEL_AUTO);
+    localai_model *m = NULL;
+    mp.cpu_level = LOCALAI_CPU_LEVEL_SCALAR;
+    CHECK_STATUS(localai_model_open(test_shared_path("models/stories260K.gguf"), &mp, &m), LOCALAI_STATUS_OK);
+    localai_model_close(m);
+    m = NULL;
+    mp.cpu_level = 99;
+    CHECK_STATUS(localai_model_open(test_shared_path("models/stories260K.gguf"), &mp, &m), LOCALAI_STATUS_INVALID_ARGUMENT);
+    CHECK(strstr(localai_errmsg(), "cpu_level") != NULL && m == NULL);
+}
+
 int main(void) {
+    test_cpu_level();
     test_context_ranges();
     test_status_strings();
     test_version();

@@ -184,128 +184,145 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: out of memory\n", nm);
         goto done;
     }
-    localai_status st = localai_model_open(model_path, NULL, &model);
-    if (st == LOCALAI_STATUS_UNSUPPORTED) {
-        printf("%s: SKIP: model_open: %s\n", nm, localai_errmsg());
-        rc = SKIP;
-        goto done;
-    }
-    if (st != LOCALAI_STATUS_OK) {
-        fprintf(stderr, "%s: model_open: %s: %s\n", nm, localai_status_string(st), localai_errmsg());
-        goto done;
-    }
-    if (localai_model_n_vocab(model) != n_vocab) {
-        fprintf(stderr, "%s: n_vocab %d, reference %d\n", nm, (int)localai_model_n_vocab(model), (int)n_vocab);
-        goto done;
-    }
-    localai_context_params cp;
-    localai_context_params_init(&cp);
-    /* The context size llama.cpp was asked for (n_ctx_asked; older references have only
-     * n_ctx): like llama.cpp, we pad it to pick phi3's long or short rope factors. */
-    double ref_ctx = num(ref, "n_ctx_asked", num(ref, "n_ctx", 256));
-    cp.n_ctx = (uint32_t)(ref_ctx >= n_tok && ref_ctx < 1e6 ? ref_ctx : n_tok);
-    /* n_batch: the reference may ask for a prompt longer than one decode takes */
-    double ref_batch = num(ref, "n_batch", n_tok);
-    int32_t n_batch = ref_batch >= 1 && ref_batch <= n_tok ? (int32_t)ref_batch : n_tok;
-    cp.n_batch = (uint32_t)n_batch;
-    /* 2 threads unless the reference or LOCALAI_TEST_THREADS asks for another split */
-    double ref_threads = num(ref, "n_threads", 2);
-    const char *env_threads = getenv("LOCALAI_TEST_THREADS");
-    if (env_threads != NULL && atoi(env_threads) > 0) ref_threads = atoi(env_threads);
-    cp.n_threads = ref_threads >= 1 && ref_threads <= 64 ? (int32_t)ref_threads : 2;
-    st = localai_context_new(model, &cp, &ctx);
-    if (st == LOCALAI_STATUS_UNSUPPORTED) {
-        printf("%s: SKIP: context_new: %s\n", nm, localai_errmsg());
-        rc = SKIP;
-        goto done;
-    }
-    if (st != LOCALAI_STATUS_OK) {
-        fprintf(stderr, "%s: context_new: %s: %s\n", nm, localai_status_string(st), localai_errmsg());
-        goto done;
-    }
-    for (int32_t i = 0; i < n_tok; i++) toks[i] = (localai_token)tokens->items[i].number;
-    for (int32_t k = 0; k < n_pos; k++) {
-        int32_t p = (int32_t)positions->items[k].number;
-        if (p < 0 || p >= n_tok || logits->items[k].kind != JSON_ARRAY ||
-            logits->items[k].n != (size_t)n_vocab) {
-            fprintf(stderr, "%s: malformed position %d\n", nm, (int)k);
-            goto done;
-        }
-        want[p] = 1;
-    }
-    /* Decode in chunks of n_batch tokens, keeping our logits at the compared positions. */
-    for (int32_t c0 = 0; c0 < n_tok; c0 += n_batch) {
-        int32_t cn = n_tok - c0 < n_batch ? n_tok - c0 : n_batch;
-        localai_batch b;
-        localai_batch_init(&b);
-        b.n_tokens = cn;
-        b.tokens = toks + c0;
-        b.logits = want + c0;
-        st = localai_decode(ctx, &b);
+    /* Every CPU kernel level this machine runs must meet the reference. */
+    int all_ok = 1, n_levels = 0;
+    for (int32_t level = LOCALAI_CPU_LEVEL_SCALAR; level <= LOCALAI_CPU_LEVEL_NEON; level++) {
+        localai_model_params mp;
+        localai_model_params_init(&mp);
+        mp.cpu_level = level;
+        localai_status st = localai_model_open(model_path, &mp, &model);
+        if (st == LOCALAI_STATUS_UNSUPPORTED && level != LOCALAI_CPU_LEVEL_SCALAR &&
+            strstr(localai_errmsg(), "cpu_level") != NULL)
+            continue; /* this CPU does not run that level */
+        n_levels++;
         if (st == LOCALAI_STATUS_UNSUPPORTED) {
-            printf("%s: SKIP: decode: %s\n", nm, localai_errmsg());
+            printf("%s: SKIP: model_open: %s\n", nm, localai_errmsg());
             rc = SKIP;
             goto done;
         }
         if (st != LOCALAI_STATUS_OK) {
-            fprintf(stderr, "%s: decode of tokens %d..%d: %s: %s\n", nm, (int)c0, (int)(c0 + cn - 1),
-                    localai_status_string(st), localai_errmsg());
+            fprintf(stderr, "%s: model_open: %s: %s\n", nm, localai_status_string(st), localai_errmsg());
             goto done;
         }
+        if (localai_model_n_vocab(model) != n_vocab) {
+            fprintf(stderr, "%s: n_vocab %d, reference %d\n", nm, (int)localai_model_n_vocab(model), (int)n_vocab);
+            goto done;
+        }
+        localai_context_params cp;
+        localai_context_params_init(&cp);
+        /* The context size llama.cpp was asked for (n_ctx_asked; older references have only
+         * n_ctx): like llama.cpp, we pad it to pick phi3's long or short rope factors. */
+        double ref_ctx = num(ref, "n_ctx_asked", num(ref, "n_ctx", 256));
+        cp.n_ctx = (uint32_t)(ref_ctx >= n_tok && ref_ctx < 1e6 ? ref_ctx : n_tok);
+        /* n_batch: the reference may ask for a prompt longer than one decode takes */
+        double ref_batch = num(ref, "n_batch", n_tok);
+        int32_t n_batch = ref_batch >= 1 && ref_batch <= n_tok ? (int32_t)ref_batch : n_tok;
+        cp.n_batch = (uint32_t)n_batch;
+        /* 2 threads unless the reference or LOCALAI_TEST_THREADS asks for another split */
+        double ref_threads = num(ref, "n_threads", 2);
+        const char *env_threads = getenv("LOCALAI_TEST_THREADS");
+        if (env_threads != NULL && atoi(env_threads) > 0) ref_threads = atoi(env_threads);
+        cp.n_threads = ref_threads >= 1 && ref_threads <= 64 ? (int32_t)ref_threads : 2;
+        st = localai_context_new(model, &cp, &ctx);
+        if (st == LOCALAI_STATUS_UNSUPPORTED) {
+            printf("%s: SKIP: context_new: %s\n", nm, localai_errmsg());
+            rc = SKIP;
+            goto done;
+        }
+        if (st != LOCALAI_STATUS_OK) {
+            fprintf(stderr, "%s: context_new: %s: %s\n", nm, localai_status_string(st), localai_errmsg());
+            goto done;
+        }
+        for (int32_t i = 0; i < n_tok; i++) toks[i] = (localai_token)tokens->items[i].number;
         for (int32_t k = 0; k < n_pos; k++) {
             int32_t p = (int32_t)positions->items[k].number;
-            if (p < c0 || p >= c0 + cn) continue;
-            const float *ours = NULL;
-            st = localai_logits(ctx, p - c0, &ours);
-            if (st != LOCALAI_STATUS_OK) {
-                fprintf(stderr, "%s: logits(%d): %s\n", nm, (int)p, localai_errmsg());
+            if (p < 0 || p >= n_tok || logits->items[k].kind != JSON_ARRAY ||
+                logits->items[k].n != (size_t)n_vocab) {
+                fprintf(stderr, "%s: malformed position %d\n", nm, (int)k);
                 goto done;
             }
-            memcpy(got + (size_t)k * (size_t)n_vocab, ours, (size_t)n_vocab * sizeof *ours);
+            want[p] = 1;
         }
-    }
-
-    /* nrmse over every compared value, and std(llama) for the top-1 rule. */
-    double se = 0, sum = 0, sum2 = 0;
-    size_t count = 0;
-    for (int32_t k = 0; k < n_pos; k++) {
-        const float *ours = got + (size_t)k * (size_t)n_vocab;
-        for (int32_t v = 0; v < n_vocab; v++) {
-            double r = logits->items[k].items[v].number, d = (double)ours[v] - r;
-            se += d * d;
-            sum += r;
-            sum2 += r * r;
-            count++;
-        }
-    }
-    double mean = sum / (double)count, sd = sqrt(sum2 / (double)count - mean * mean);
-    double e = sqrt(se / (double)count) / sd;
-    int ok = e <= tol;
-    printf("%s: nrmse %.3e, tolerance %.3e (llama.cpp vs exact f64: %.3e) %s\n", nm, e, tol,
-           llama_exact, ok ? "ok" : "TOO FAR");
-    double margin = fmax(0.01, 6 * tol) * sd;
-    for (int32_t k = 0; k < n_pos; k++) {
-        const float *ours = got + (size_t)k * (size_t)n_vocab;
-        int32_t p = (int32_t)positions->items[k].number;
-        int32_t r1 = 0, r2 = -1, o1 = 0;
-        for (int32_t v = 1; v < n_vocab; v++) {
-            double r = logits->items[k].items[v].number;
-            if (r > logits->items[k].items[r1].number) {
-                r2 = r1;
-                r1 = v;
-            } else if (r2 < 0 || r > logits->items[k].items[r2].number) {
-                r2 = v;
+        /* Decode in chunks of n_batch tokens, keeping our logits at the compared positions. */
+        for (int32_t c0 = 0; c0 < n_tok; c0 += n_batch) {
+            int32_t cn = n_tok - c0 < n_batch ? n_tok - c0 : n_batch;
+            localai_batch b;
+            localai_batch_init(&b);
+            b.n_tokens = cn;
+            b.tokens = toks + c0;
+            b.logits = want + c0;
+            st = localai_decode(ctx, &b);
+            if (st == LOCALAI_STATUS_UNSUPPORTED) {
+                printf("%s: SKIP: decode: %s\n", nm, localai_errmsg());
+                rc = SKIP;
+                goto done;
             }
-            if (ours[v] > ours[o1]) o1 = v;
+            if (st != LOCALAI_STATUS_OK) {
+                fprintf(stderr, "%s: decode of tokens %d..%d: %s: %s\n", nm, (int)c0, (int)(c0 + cn - 1),
+                        localai_status_string(st), localai_errmsg());
+                goto done;
+            }
+            for (int32_t k = 0; k < n_pos; k++) {
+                int32_t p = (int32_t)positions->items[k].number;
+                if (p < c0 || p >= c0 + cn) continue;
+                const float *ours = NULL;
+                st = localai_logits(ctx, p - c0, &ours);
+                if (st != LOCALAI_STATUS_OK) {
+                    fprintf(stderr, "%s: logits(%d): %s\n", nm, (int)p, localai_errmsg());
+                    goto done;
+                }
+                memcpy(got + (size_t)k * (size_t)n_vocab, ours, (size_t)n_vocab * sizeof *ours);
+            }
         }
-        double gap = logits->items[k].items[r1].number - logits->items[k].items[r2].number;
-        if (gap > margin && o1 != r1) {
-            printf("%s: position %d: our top token %d, llama.cpp's %d (its lead %.4g > %.4g)\n", nm,
-                   (int)p, (int)o1, (int)r1, gap, margin);
-            ok = 0;
+
+        /* nrmse over every compared value, and std(llama) for the top-1 rule. */
+        double se = 0, sum = 0, sum2 = 0;
+        size_t count = 0;
+        for (int32_t k = 0; k < n_pos; k++) {
+            const float *ours = got + (size_t)k * (size_t)n_vocab;
+            for (int32_t v = 0; v < n_vocab; v++) {
+                double r = logits->items[k].items[v].number, d = (double)ours[v] - r;
+                se += d * d;
+                sum += r;
+                sum2 += r * r;
+                count++;
+            }
         }
+        double mean = sum / (double)count, sd = sqrt(sum2 / (double)count - mean * mean);
+        double e = sqrt(se / (double)count) / sd;
+        int ok = e <= tol;
+        static const char *const level_names[] = {"auto", "scalar", "avx2", "avx512", "neon"};
+        printf("%s [%s]: nrmse %.3e, tolerance %.3e (llama.cpp vs exact f64: %.3e) %s\n", nm,
+               level_names[level], e, tol, llama_exact, ok ? "ok" : "TOO FAR");
+        double margin = fmax(0.01, 6 * tol) * sd;
+        for (int32_t k = 0; k < n_pos; k++) {
+            const float *ours = got + (size_t)k * (size_t)n_vocab;
+            int32_t p = (int32_t)positions->items[k].number;
+            int32_t r1 = 0, r2 = -1, o1 = 0;
+            for (int32_t v = 1; v < n_vocab; v++) {
+                double r = logits->items[k].items[v].number;
+                if (r > logits->items[k].items[r1].number) {
+                    r2 = r1;
+                    r1 = v;
+                } else if (r2 < 0 || r > logits->items[k].items[r2].number) {
+                    r2 = v;
+                }
+                if (ours[v] > ours[o1]) o1 = v;
+            }
+            double gap = logits->items[k].items[r1].number - logits->items[k].items[r2].number;
+            if (gap > margin && o1 != r1) {
+                printf("%s [%s]: position %d: our top token %d, llama.cpp's %d (its lead %.4g > %.4g)\n", nm,
+                       level_names[level], (int)p, (int)o1, (int)r1, gap, margin);
+                ok = 0;
+            }
+        }
+        all_ok &= ok;
+        localai_context_free(ctx);
+        localai_model_close(model);
+        ctx = NULL;
+        model = NULL;
     }
-    rc = ok ? 0 : 1;
+    rc = all_ok && n_levels > 0 ? 0 : 1;
 done:
     localai_context_free(ctx);
     localai_model_close(model);

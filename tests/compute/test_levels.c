@@ -1,0 +1,313 @@
+/* test_levels.c - every SIMD level this CPU runs against the scalar reference, kernel by kernel and op by op. */
+/*
+ * The scalar kernels are checked against float64 evaluations (test_kernels.c) and against
+ * llama.cpp (tests/llamacpp); here every other level must agree with them: activation
+ * rounding byte for byte, integer dots and GEMM tiles to float rounding of the same sums,
+ * the elementwise kernels to a few ulps. Shapes are not multiples of the vector widths,
+ * tile sizes or thread counts.
+ */
+#include <math.h>
+
+#include "compute/backend.h"
+#include "cpu/cpu_backend.h"
+#include "cpu/cpu_kernels.h"
+#include "quant/quant.h"
+#include "test_util.h"
+
+static uint64_t rng = 88172645463325252ull;
+static double rnd(void) { /* uniform in [-1, 1) */
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (double)(rng >> 11) / (double)(1ull << 53) * 2.0 - 1.0;
+}
+
+/* Values of mixed scales, with some exact zeros and repeated magnitudes (ties). */
+static void fill(float *x, size_t n, double amp) {
+    for (size_t i = 0; i < n; i++) {
+        double r = rnd();
+        if (i % 97 == 5) r = 0.0;
+        if (i % 61 == 7) r = i % 2 ? 0.5 : -0.5;
+        x[i] = (float)(r * amp * (1.0 + 3.0 * (double)((i / 32) % 3)));
+    }
+}
+
+static const char *level_name;
+
+/* max over i of |got - want| / (tol * bound_i + tiny) <= 1 */
+static int agree(const float *got, const float *want, const double *bound, size_t n, double tol, const char *what) {
+    double worst = 0.0;
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double b = bound ? bound[i] : fabs((double)want[i]);
+        const double e = fabs((double)got[i] - (double)want[i]) / (tol * b + 1e-30);
+        if (!(e <= worst)) {
+            worst = e;
+            at = i;
+        }
+    }
+    if (!(worst <= 1.0))
+        fprintf(stderr, "%s (%s): element %zu: got %.9g want %.9g (%.3g of the tolerance)\n", what, level_name,
+                at, (double)got[at], (double)want[at], worst);
+    return worst <= 1.0;
+}
+
+/* ---- activation rounding: the same bytes ---------------------------------------------- */
+
+static void test_quantize(const lai_cpu_kernels *k, const lai_cpu_kernels *ref) {
+    enum { N = 256 * 5 };
+    static float x[N];
+    static uint8_t a[2][N * 2];
+    for (int round = 0; round < 4; round++) {
+        fill(x, N, round == 0 ? 1e-3 : round == 1 ? 1.0 : 100.0);
+        if (round == 3)
+            for (int i = 256; i < 512; i++) x[i] = 0.0f; /* an all-zero block */
+        for (int act = LAI_ACT_Q8; act <= LAI_ACT_Q8K; act++) {
+            memset(a, 0xA5, sizeof a);
+            k->quantize[act](x, a[0], N);
+            ref->quantize[act](x, a[1], N);
+            CHECK_MSG(memcmp(a[0], a[1], lai_act_row_bytes(act, N)) == 0, "%s: quantize act %d round %d differs",
+                      level_name, act, round);
+        }
+    }
+}
+
+/* ---- one weight matrix per type ------------------------------------------------------- */
+
+typedef struct weights {
+    uint32_t type;
+    int64_t K, N;
+    size_t row_bytes;
+    uint8_t *q;  /* N rows */
+    float *deq;  /* N x K, what the kernels see */
+} weights;
+
+/* Random weights of `type`: quantized from floats where a quantizer exists, else random
+ * block bytes with their f16 scales set to sane values. */
+static void make_weights(weights *w, uint32_t type, int64_t K, int64_t N) {
+    const lai_type_traits *tt = lai_type_get(type);
+    w->type = type;
+    w->K = K;
+    w->N = N;
+    w->row_bytes = (size_t)(K / tt->block_size) * tt->type_size;
+    w->q = malloc(w->row_bytes * (size_t)N);
+    w->deq = malloc(sizeof(float) * (size_t)(K * N));
+    float *row = malloc(sizeof(float) * (size_t)K);
+    for (int64_t n = 0; n < N; n++) {
+        uint8_t *dst = w->q + (size_t)n * w->row_bytes;
+        if (tt->from_float != NULL) {
+            fill(row, (size_t)K, 1.0);
+            tt->from_float(row, dst, K);
+        } else {
+            for (size_t i = 0; i < w->row_bytes; i++) dst[i] = (uint8_t)(rng >> 24), rnd();
+            /* the f16 d (first field of IQ4_NL and IQ4_XS blocks) about 2^-7 */
+            for (int64_t b = 0; b < K / tt->block_size; b++) {
+                uint8_t *blk = dst + (size_t)b * tt->type_size;
+                const uint16_t d = (uint16_t)(0x2000 | (rng >> 40 & 0x3ff));
+                memcpy(blk, &d, 2);
+                rnd();
+            }
+        }
+        tt->to_float(dst, w->deq + n * K, K);
+    }
+    free(row);
+}
+
+static void free_weights(weights *w) {
+    free(w->q);
+    free(w->deq);
+}
+
+static void test_vec_dots(const lai_cpu_kernels *k, const lai_cpu_kernels *ref) {
+    for (uint32_t type = 0; type < LAI_TYPE_COUNT; type++) {
+        const lai_weight_format *fmt = lai_weight_format_get(type);
+        if (fmt == NULL || k->vec_dot[type] == ref->vec_dot[type]) continue;
+        const int64_t sizes[] = {256, 768, 2816};
+        for (size_t si = 0; si < 3; si++) {
+            const int64_t K = sizes[si], N = 9;
+            weights w;
+            make_weights(&w, type, K, N);
+            float *x = malloc(sizeof(float) * (size_t)K);
+            fill(x, (size_t)K, 2.0);
+            uint8_t *act = malloc(lai_act_row_bytes(fmt->act, K));
+            ref->quantize[fmt->act](x, act, K);
+            float got[9], want[9];
+            double bound[9];
+            for (int64_t n = 0; n < N; n++) {
+                got[n] = k->vec_dot[type](w.q + (size_t)n * w.row_bytes, act, K);
+                want[n] = ref->vec_dot[type](w.q + (size_t)n * w.row_bytes, act, K);
+                bound[n] = 0;
+                for (int64_t i = 0; i < K; i++) bound[n] += fabs((double)w.deq[n * K + i] * x[i]);
+            }
+            char what[64];
+            snprintf(what, sizeof what, "vec_dot %s K=%lld", lai_type_get(type)->name, (long long)K);
+            CHECK_MSG(agree(got, want, bound, (size_t)N, 1e-5, what), "%s", what);
+            free(act);
+            free(x);
+            free_weights(&w);
+        }
+    }
+}
+
+static void test_float_rows(const lai_cpu_kernels *k, const lai_cpu_kernels *ref) {
+    enum { N = 1000 };
+    static float a[N], b[N], c[N], o1[N], o2[N];
+    static uint16_t h[N], h1[N], h2[N];
+    fill(a, N, 3.0);
+    fill(b, N, 3.0);
+    fill(c, N, 1.0);
+    for (int i = 0; i < N; i++) h[i] = lai_f32_to_f16(c[i]);
+    double bound = 0;
+    for (int i = 0; i < N; i++) bound += fabs((double)a[i] * b[i]);
+    float g = k->dot_f32(a, b, N), wnt = ref->dot_f32(a, b, N);
+    CHECK_MSG(fabs(g - wnt) <= 1e-6 * bound, "%s: dot_f32 %g vs %g", level_name, g, wnt);
+    g = k->dot_f16(h, b, N);
+    wnt = ref->dot_f16(h, b, N);
+    CHECK_MSG(fabs(g - wnt) <= 1e-6 * bound * 3, "%s: dot_f16 %g vs %g", level_name, g, wnt);
+    g = k->dot_bf16(h, b, N);
+    wnt = ref->dot_bf16(h, b, N);
+    CHECK_MSG(fabs(g - wnt) <= 1e-6 * fabs(wnt) * 50 + 1e-6 * bound, "%s: dot_bf16 %g vs %g", level_name, g, wnt);
+    k->f16_to_f32(h, o1, N);
+    ref->f16_to_f32(h, o2, N);
+    CHECK_MSG(memcmp(o1, o2, sizeof o1) == 0, "%s: f16_to_f32", level_name);
+    k->f32_to_f16(a, h1, N);
+    ref->f32_to_f16(a, h2, N);
+    CHECK_MSG(memcmp(h1, h2, sizeof h1) == 0, "%s: f32_to_f16", level_name);
+    k->silu_mul(a, b, o1, N);
+    ref->silu_mul(a, b, o2, N);
+    CHECK(agree(o1, o2, NULL, N, 4e-6, "silu_mul"));
+    k->gelu_mul(a, b, o1, N);
+    ref->gelu_mul(a, b, o2, N);
+    double gb[N];
+    for (int i = 0; i < N; i++) gb[i] = fabs((double)a[i] * b[i]) + 1e-3; /* tanh near 0: absolute */
+    CHECK(agree(o1, o2, gb, N, 4e-6, "gelu_mul"));
+    const float s1 = k->sum_sq(a, N), s2 = ref->sum_sq(a, N);
+    CHECK_MSG(fabs(s1 - s2) <= 1e-6 * s2, "%s: sum_sq %g vs %g", level_name, s1, s2);
+    k->scale_mul(a, 0.37f, b, o1, N);
+    ref->scale_mul(a, 0.37f, b, o2, N);
+    CHECK_MSG(memcmp(o1, o2, sizeof o1) == 0, "%s: scale_mul", level_name);
+    k->scale_mul(a, 0.37f, NULL, o1, N);
+    ref->scale_mul(a, 0.37f, NULL, o2, N);
+    CHECK_MSG(memcmp(o1, o2, sizeof o1) == 0, "%s: scale_mul without weights", level_name);
+    for (int n = 1; n <= 67; n += 11) { /* lengths around the vector width */
+        memcpy(o1, a, sizeof a);
+        memcpy(o2, a, sizeof a);
+        const float e1 = k->exp_sum(o1, 3.0f, n), e2 = ref->exp_sum(o2, 3.0f, n);
+        CHECK_MSG(fabs(e1 - e2) <= 4e-6 * e2, "%s: exp_sum n=%d %g vs %g", level_name, n, e1, e2);
+        CHECK(agree(o1, o2, NULL, (size_t)n, 4e-6, "exp_sum values"));
+        CHECK(o1[n] == a[n]); /* nothing written past n */
+        memcpy(o1, c, sizeof c);
+        memcpy(o2, c, sizeof c);
+        k->axpy(-0.7f, a, o1, n);
+        ref->axpy(-0.7f, a, o2, n);
+        double ab[N];
+        for (int i = 0; i < n; i++) ab[i] = fabs((double)c[i]) + fabs(0.7 * a[i]); /* fused or not */
+        CHECK(agree(o1, o2, ab, (size_t)n, 2e-7, "axpy"));
+        memcpy(o1, c, sizeof c);
+        memcpy(o2, c, sizeof c);
+        k->scale(o1, 1.3f, n);
+        ref->scale(o2, 1.3f, n);
+        CHECK_MSG(memcmp(o1, o2, sizeof o1) == 0, "%s: scale", level_name);
+    }
+}
+
+/* ---- whole ops on the backend: matmul (dots and GEMM tiles), attention ----------------- */
+
+typedef struct runner {
+    lai_threadpool *pool;
+    lai_backend *be;
+    lai_graph g;
+    lai_buffer *buf;
+} runner;
+
+static void runner_init(runner *r, const lai_cpu_kernels *k, int threads) {
+    memset(r, 0, sizeof *r);
+    CHECK_STATUS(lai_threadpool_new(threads - 1, &r->pool), LOCALAI_STATUS_OK);
+    CHECK_STATUS(lai_cpu_backend_new(r->pool, threads, k, NULL, &r->be), LOCALAI_STATUS_OK);
+    lai_graph_init(&r->g);
+}
+
+static void runner_free(runner *r) {
+    if (r->buf) r->be->vt->buffer_free(r->be, r->buf);
+    lai_graph_free(&r->g);
+    r->be->vt->destroy(r->be);
+    lai_threadpool_free(r->pool);
+}
+
+/* y = W x through the matmul op at one level; returns y (N x M floats, malloc'd). */
+static float *run_matmul(const lai_cpu_kernels *k, const weights *w, const float *x, int64_t M, int threads) {
+    runner r;
+    runner_init(&r, k, threads);
+    lai_tensor *tw = lai_graph_new_tensor(&r.g, LAI_TENSOR_INPUT, w->type, w->K, w->N, 1, "w");
+    lai_tensor *tx = lai_graph_new_tensor(&r.g, LAI_TENSOR_INPUT, LAI_TYPE_F32, w->K, M, 1, "x");
+    /* two consumers of the same input: the second reuses the rounded activations */
+    lai_tensor *y1 = lai_op_matmul(&r.g, tw, tx), *y2 = lai_op_matmul(&r.g, tw, tx);
+    lai_tensor *y = lai_op_add(&r.g, y1, y2);
+    lai_graph_mark_output(&r.g, y);
+    float *out = calloc((size_t)(w->N * M), sizeof(float));
+    if (lai_graph_plan(&r.g) == LOCALAI_STATUS_OK &&
+        r.be->vt->buffer_alloc(r.be, r.g.planned_size, &r.buf) == LOCALAI_STATUS_OK) {
+        lai_graph_bind(&r.g, r.buf);
+        r.be->vt->tensor_write(r.be, tw, w->q, 0, w->row_bytes * (size_t)w->N);
+        r.be->vt->tensor_write(r.be, tx, x, 0, sizeof(float) * (size_t)(w->K * M));
+        CHECK_STATUS(r.be->vt->compute(r.be, &r.g, NULL), LOCALAI_STATUS_OK);
+        r.be->vt->tensor_read(r.be, y, out, 0, sizeof(float) * (size_t)(w->N * M));
+    } else {
+        CHECK(0);
+    }
+    runner_free(&r);
+    return out;
+}
+
+static void test_matmuls(const lai_cpu_kernels *k, const lai_cpu_kernels *ref) {
+    static const uint32_t float_types[] = {LAI_TYPE_F32, LAI_TYPE_F16, LAI_TYPE_BF16};
+    for (uint32_t type = 0; type < LAI_TYPE_COUNT; type++) {
+        const lai_type_traits *tt = lai_type_get(type);
+        int is_float = 0;
+        for (int i = 0; i < 3; i++) is_float |= float_types[i] == type;
+        if (tt == NULL || tt->to_float == NULL || (!is_float && lai_weight_format_get(type) == NULL)) continue;
+        const int64_t K = tt->block_size >= 256 ? 512 : 96, N = 70;
+        weights w;
+        make_weights(&w, type, K, N);
+        const int64_t Ms[] = {1, 3, 4, 17, 33};
+        for (size_t mi = 0; mi < 5; mi++) {
+            const int64_t M = Ms[mi];
+            float *x = malloc(sizeof(float) * (size_t)(K * M));
+            fill(x, (size_t)(K * M), 1.5);
+            float *got = run_matmul(k, &w, x, M, 2), *want = run_matmul(ref, &w, x, M, 3);
+            double *bound = malloc(sizeof(double) * (size_t)(N * M));
+            for (int64_t m = 0; m < M; m++)
+                for (int64_t n = 0; n < N; n++) {
+                    double b = 0;
+                    for (int64_t i = 0; i < K; i++) b += fabs((double)w.deq[n * K + i] * x[m * K + i]);
+                    bound[m * N + n] = 2 * b;
+                }
+            char what[64];
+            snprintf(what, sizeof what, "matmul %s M=%lld", tt->name, (long long)M);
+            CHECK_MSG(agree(got, want, bound, (size_t)(N * M), 1e-5, what), "%s", what);
+            free(bound);
+            free(got);
+            free(want);
+            free(x);
+        }
+        free_weights(&w);
+    }
+}
+
+int main(void) {
+    const lai_cpu_kernels *ref = lai_cpu_kernels_scalar();
+    int levels = 0;
+    for (int l = 1; l < LAI_CPU_LEVEL_COUNT; l++) {
+        const lai_cpu_kernels *k = lai_cpu_kernels_get((lai_cpu_level)l);
+        if (k == NULL) continue;
+        levels++;
+        level_name = lai_cpu_level_name((lai_cpu_level)l);
+        printf("level %s\n", level_name);
+        test_quantize(k, ref);
+        test_vec_dots(k, ref);
+        test_float_rows(k, ref);
+        test_matmuls(k, ref);
+    }
+    if (levels == 0) printf("no SIMD level runs on this CPU: nothing to compare\n");
+    return test_finish("levels");
+}

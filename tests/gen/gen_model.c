@@ -22,6 +22,8 @@ static void usage(FILE *out) {
             "  --rope-freqs      llama rope_freqs / phi3 rope_factors_long+short\n"
             "  --separate-qkv    phi3 with attn_q/k/v instead of attn_qkv\n"
             "  --endoftext       add <|endoftext|> to the byte vocabulary (llama.cpp needs it for phi3)\n"
+            "  --vocab-size N    grow the byte vocabulary to N tokens with synthetic ordinary\n"
+            "                    tokens (e.g. 128256 for a Llama 3 shaped model)\n"
             "rope scaling (nothing is written unless asked):\n"
             "  --rope-scaling T  rope.scaling.type: none|linear|yarn|longrope\n"
             "  --rope-factor F   rope.scaling.factor\n"
@@ -102,6 +104,7 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--llama3-rope") == 0 && v) ok = parse_f32_list(v, o.llama3_rope, 4);
         else if (strcmp(a, "--longrope") == 0 && v) ok = parse_f32(v, &o.longrope_max);
         else if (strcmp(a, "--alignment") == 0 && v) ok = parse_u32(v, &o.alignment);
+        else if (strcmp(a, "--vocab-size") == 0 && v) ok = parse_u32(v, &o.vocab_size);
         else if (strcmp(a, "--tied") == 0) { o.tied = 1; takes = 0; }
         else if (strcmp(a, "--rope-freqs") == 0) { o.rope_freqs = 1; takes = 0; }
         else if (strcmp(a, "--separate-qkv") == 0) { o.phi3_separate_qkv = 1; takes = 0; }

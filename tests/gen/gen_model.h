@@ -39,6 +39,10 @@ typedef struct gen_options {
     float longrope_max;            /* phi3, llama: deterministic rope_factors_long rising from 1 to this,
                                     * rope_factors_short to its 4th root (0: off) */
     uint32_t alignment;            /* general.alignment (0: the default 32, not written) */
+    /* The byte vocabulary grown to this many tokens with synthetic, unique, ordinary tokens
+     * (for models shaped like real ones, e.g. Llama 3's 128256; bench/compare.sh). 0: the
+     * byte vocabulary alone, as before. Must not be below the byte vocabulary's size. */
+    uint32_t vocab_size;
 } gen_options;
 
 /* Defaults: a tiny llama, f32, seed 1, no vocab file. */

@@ -242,27 +242,66 @@ static localai_status add_tensors(gen_ctx *c, uint64_t n_vocab) {
     return LOCALAI_STATUS_OK;
 }
 
-/* A stand-in vocabulary: <unk>, <s>, </s> and the 256 byte tokens (SentencePiece style). */
-static localai_status add_byte_vocab(lai_gguf_writer *w, int endoftext, uint64_t *n_vocab) {
-    enum { N_MAX = 260 };
+/* The text of synthetic token k: a word in bijective base 26 ("a".."z", "aa", ...), so
+ * every k gives a different word; even k start with the SentencePiece word-start mark
+ * U+2581, as most pieces of a real SentencePiece vocabulary do. */
+static size_t synthetic_token(uint32_t k, char *buf) {
+    char word[16];
+    size_t n = 0;
+    uint32_t v = k / 2 + 1;
+    while (v > 0) {
+        v--;
+        word[n++] = (char)('a' + v % 26);
+        v /= 26;
+    }
+    size_t len = 0;
+    if (k % 2 == 0) {
+        memcpy(buf, "\xE2\x96\x81", 3);
+        len = 3;
+    }
+    while (n > 0) buf[len++] = word[--n];
+    return len;
+}
+
+/* A stand-in vocabulary: <unk>, <s>, </s> and the 256 byte tokens (SentencePiece style),
+ * then, when vocab_size asks for more, synthetic ordinary tokens up to that size. */
+static localai_status add_byte_vocab(lai_gguf_writer *w, int endoftext, uint32_t vocab_size,
+                                     uint64_t *n_vocab) {
     /* endoftext: a 260th token, <|endoftext|>, without which llama.cpp refuses to load a
      * phi3 vocabulary (see gen_options.endoftext_token) */
-    const int N = endoftext ? 260 : 259;
-    static char names[N_MAX][16];
-    lai_str toks[N_MAX];
-    float scores[N_MAX];
-    int32_t types[N_MAX];
-    const char *special[3] = {"<unk>", "<s>", "</s>"};
-    for (int i = 0; i < N; i++) {
-        if (i < 3) snprintf(names[i], sizeof names[i], "%s", special[i]);
-        else if (i == 259) snprintf(names[i], sizeof names[i], "<|endoftext|>");
-        else snprintf(names[i], sizeof names[i], "<0x%02X>", i - 3);
-        toks[i].ptr = names[i];
-        toks[i].len = strlen(names[i]);
-        scores[i] = 0.0f;
-        types[i] = i == 0 ? 2 : i < 3 || i == 259 ? 3 : 6;
+    const uint32_t n_base = endoftext ? 260 : 259;
+    const uint32_t N = vocab_size ? vocab_size : n_base;
+    if (N < n_base)
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT,
+                        "gen: vocab_size %u is below the byte vocabulary's %u tokens", N, n_base);
+    if (N > (1u << 24))
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "gen: vocab_size %u is above %u", N,
+                        1u << 24);
+    enum { NAME_MAX_LEN = 24 };
+    char *names = malloc((size_t)N * NAME_MAX_LEN);
+    lai_str *toks = malloc((size_t)N * sizeof *toks);
+    float *scores = malloc((size_t)N * sizeof *scores);
+    int32_t *types = malloc((size_t)N * sizeof *types);
+    localai_status st = LOCALAI_STATUS_OK;
+    if (names == NULL || toks == NULL || scores == NULL || types == NULL) {
+        st = lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "gen: out of memory");
+        goto done;
     }
-    localai_status st;
+    const char *special[3] = {"<unk>", "<s>", "</s>"};
+    for (uint32_t i = 0; i < N; i++) {
+        char *name = names + (size_t)i * NAME_MAX_LEN;
+        size_t len;
+        if (i < 3) len = (size_t)snprintf(name, NAME_MAX_LEN, "%s", special[i]);
+        else if (i < 259) len = (size_t)snprintf(name, NAME_MAX_LEN, "<0x%02X>", i - 3);
+        else if (i < n_base) len = (size_t)snprintf(name, NAME_MAX_LEN, "<|endoftext|>");
+        else len = synthetic_token(i - n_base, name);
+        toks[i].ptr = name;
+        toks[i].len = len;
+        /* byte and special tokens score 0 as before; synthetic ones decrease, as merged
+         * pieces of a SentencePiece vocabulary do */
+        scores[i] = i < n_base ? 0.0f : -(float)(i - n_base);
+        types[i] = i == 0 ? 2 : i < 3 || (i == 259 && endoftext) ? 3 : i < 259 ? 6 : 1;
+    }
     if ((st = lai_gguf_writer_set_str(w, "tokenizer.ggml.model", "llama")) ||
         (st = lai_gguf_writer_set_str_array(w, "tokenizer.ggml.tokens", toks, N)) ||
         (st = lai_gguf_writer_set_array(w, "tokenizer.ggml.scores", LAI_GGUF_FLOAT32, scores, N)) ||
@@ -270,9 +309,14 @@ static localai_status add_byte_vocab(lai_gguf_writer *w, int endoftext, uint64_t
         (st = lai_gguf_writer_set_u32(w, "tokenizer.ggml.bos_token_id", 1)) ||
         (st = lai_gguf_writer_set_u32(w, "tokenizer.ggml.eos_token_id", 2)) ||
         (st = lai_gguf_writer_set_u32(w, "tokenizer.ggml.unknown_token_id", 0)))
-        return st;
+        goto done;
     *n_vocab = N;
-    return LOCALAI_STATUS_OK;
+done:
+    free(names);
+    free(toks);
+    free(scores);
+    free(types);
+    return st;
 }
 
 /* Copies every tokenizer.* entry of a vocabulary file. */
@@ -357,7 +401,7 @@ localai_status gen_model_build(const gen_options *o, lai_gguf_writer **out) {
     uint64_t n_vocab = 0;
     st = add_metadata(&c);
     if (st == LOCALAI_STATUS_OK)
-        st = o->vocab_path ? add_file_vocab(w, o->vocab_path, &n_vocab) : add_byte_vocab(w, o->endoftext_token, &n_vocab);
+        st = o->vocab_path ? add_file_vocab(w, o->vocab_path, &n_vocab) : add_byte_vocab(w, o->endoftext_token, o->vocab_size, &n_vocab);
     if (st == LOCALAI_STATUS_OK) st = add_tensors(&c, n_vocab);
     if (st != LOCALAI_STATUS_OK) {
         lai_gguf_writer_free(w);

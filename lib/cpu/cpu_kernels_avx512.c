@@ -146,6 +146,97 @@ static float vec_dot_q8_0(const void *wr, const void *ar, int64_t n) {
     return sum;
 }
 
+/* The fifth bits of two Q5 blocks (bit j of each little-endian qh word is element j) as
+ * 0x10 bytes in the element order of nibbles_pair. */
+static inline __m512i fifth_bits_pair(const uint8_t *qh0, const uint8_t *qh1) {
+    uint32_t h0, h1;
+    memcpy(&h0, qh0, 4);
+    memcpy(&h1, qh1, 4);
+    return _mm512_and_si512(_mm512_movm_epi8((__mmask64)h0 | (__mmask64)h1 << 32), _mm512_set1_epi8(0x10));
+}
+
+static float vec_dot_q4_1(const void *wr, const void *ar, int64_t n) {
+    const lai_block_q4_1 *w = wr;
+    const lai_act_q8 *a = ar;
+    const int64_t nb = n / 32;
+    __m512 acc = _mm512_setzero_ps();
+    float mins = 0.0f;
+    int64_t b = 0;
+    for (; b + 2 <= nb; b += 2) {
+        const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), nibbles_pair(w[b].qs, w[b + 1].qs), load_act_pair(&a[b]));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p),
+                              two_scales(lai_cpu_f16(w[b].d) * a[b].d, lai_cpu_f16(w[b + 1].d) * a[b + 1].d), acc);
+        mins += lai_cpu_f16(w[b].m) * a[b].s + lai_cpu_f16(w[b + 1].m) * a[b + 1].s;
+    }
+    float sum = _mm512_reduce_add_ps(acc) + mins;
+    if (b < nb) sum += lai_vec_dot_q4_1(&w[b], &a[b], 32);
+    return sum;
+}
+
+static float vec_dot_q5_0(const void *wr, const void *ar, int64_t n) {
+    const lai_block_q5_0 *w = wr;
+    const lai_act_q8 *a = ar;
+    const int64_t nb = n / 32;
+    const __m512i sixteen = _mm512_set1_epi8(16);
+    __m512 acc = _mm512_setzero_ps();
+    int64_t b = 0;
+    for (; b + 2 <= nb; b += 2) {
+        const __m512i wz = _mm512_or_si512(nibbles_pair(w[b].qs, w[b + 1].qs), fifth_bits_pair(w[b].qh, w[b + 1].qh));
+        const __m512i az = load_act_pair(&a[b]);
+        __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wz, az);
+        p = _mm512_sub_epi32(p, _mm512_dpbusd_epi32(_mm512_setzero_si512(), sixteen, az));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p),
+                              two_scales(lai_cpu_f16(w[b].d) * a[b].d, lai_cpu_f16(w[b + 1].d) * a[b + 1].d), acc);
+    }
+    float sum = _mm512_reduce_add_ps(acc);
+    if (b < nb) sum += lai_vec_dot_q5_0(&w[b], &a[b], 32);
+    return sum;
+}
+
+static float vec_dot_q5_1(const void *wr, const void *ar, int64_t n) {
+    const lai_block_q5_1 *w = wr;
+    const lai_act_q8 *a = ar;
+    const int64_t nb = n / 32;
+    __m512 acc = _mm512_setzero_ps();
+    float mins = 0.0f;
+    int64_t b = 0;
+    for (; b + 2 <= nb; b += 2) {
+        const __m512i wz = _mm512_or_si512(nibbles_pair(w[b].qs, w[b + 1].qs), fifth_bits_pair(w[b].qh, w[b + 1].qh));
+        const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wz, load_act_pair(&a[b]));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p),
+                              two_scales(lai_cpu_f16(w[b].d) * a[b].d, lai_cpu_f16(w[b + 1].d) * a[b + 1].d), acc);
+        mins += lai_cpu_f16(w[b].m) * a[b].s + lai_cpu_f16(w[b + 1].m) * a[b + 1].s;
+    }
+    float sum = _mm512_reduce_add_ps(acc) + mins;
+    if (b < nb) sum += lai_vec_dot_q5_1(&w[b], &a[b], 32);
+    return sum;
+}
+
+/* IQ4 values + 128 as unsigned bytes, looked up from nibbles in each 128-bit lane. */
+static inline __m512i iq4_bytes(__m512i nibbles) {
+    const __m512i table = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)lai_iq4nl_values));
+    return _mm512_xor_si512(_mm512_shuffle_epi8(table, nibbles), _mm512_set1_epi8((char)0x80));
+}
+
+static float vec_dot_iq4_nl(const void *wr, const void *ar, int64_t n) {
+    const lai_block_iq4_nl *w = wr;
+    const lai_act_q8 *a = ar;
+    const int64_t nb = n / 32;
+    const __m512i bias = _mm512_set1_epi8((char)0x80);
+    __m512 acc = _mm512_setzero_ps();
+    int64_t b = 0;
+    for (; b + 2 <= nb; b += 2) {
+        const __m512i az = load_act_pair(&a[b]);
+        __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), iq4_bytes(nibbles_pair(w[b].qs, w[b + 1].qs)), az);
+        p = _mm512_sub_epi32(p, _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, az));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p),
+                              two_scales(lai_cpu_f16(w[b].d) * a[b].d, lai_cpu_f16(w[b + 1].d) * a[b + 1].d), acc);
+    }
+    float sum = _mm512_reduce_add_ps(acc);
+    if (b < nb) sum += lai_vec_dot_iq4_nl(&w[b], &a[b], 32);
+    return sum;
+}
+
 static inline __m512i two_ints(int32_t s0, int32_t s1) {
     return _mm512_inserti64x4(_mm512_set1_epi32(s0), _mm256_set1_epi32(s1), 1);
 }
@@ -241,6 +332,104 @@ static float vec_dot_q6_K(const void *wr, const void *ar, int64_t n) {
         int32_t corr = 0; /* the values were stored + 32 */
         for (int j = 0; j < 16; j++) corr += w[b].scales[j] * a[b].bsums[j];
         sum += lai_cpu_f16(w[b].d) * a[b].d * (float)(_mm512_reduce_add_epi32(acc) - 32 * corr);
+    }
+    return sum;
+}
+
+static float vec_dot_iq4_xs(const void *wr, const void *ar, int64_t n) {
+    const lai_block_iq4_xs *w = wr;
+    const lai_act_q8k *a = ar;
+    const __m512i bias = _mm512_set1_epi8((char)0x80);
+    float sum = 0.0f;
+    for (int64_t b = 0; b < n / 256; b++) {
+        int32_t ls[8];
+        for (int s = 0; s < 8; s++)
+            ls[s] = (((w[b].scales_l[s / 2] >> (4 * (s % 2))) & 0x0f) | (((w[b].scales_h >> (2 * s)) & 3) << 4)) - 32;
+        __m512i acc = _mm512_setzero_si512();
+        for (int j = 0; j < 4; j++) { /* sub-blocks 2j and 2j + 1: elements 64j .. 64j + 63 */
+            const __m512i az = _mm512_loadu_si512((const void *)(a[b].qs + 64 * j));
+            __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(),
+                                            iq4_bytes(nibbles_pair(w[b].qs + 32 * j, w[b].qs + 32 * j + 16)), az);
+            p = _mm512_sub_epi32(p, _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, az));
+            acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(p, two_ints(ls[2 * j], ls[2 * j + 1])));
+        }
+        sum += lai_cpu_f16(w[b].d) * a[b].d * (float)_mm512_reduce_add_epi32(acc);
+    }
+    return sum;
+}
+
+/* The 2-bit fields of one half (32 bytes of qs, 128 elements) as two vectors of bytes:
+ * [group 0 | group 1] and [group 2 | group 3], group g being bits 2g..2g+1. */
+static inline void two_bit_groups(const uint8_t *qs, __m512i *g01, __m512i *g23) {
+    const __m256i q = _mm256_loadu_si256((const __m256i *)qs), m3 = _mm256_set1_epi8(3);
+    *g01 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(q, m3)),
+                              _mm256_and_si256(_mm256_srli_epi16(q, 2), m3), 1);
+    *g23 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(_mm256_srli_epi16(q, 4), m3)),
+                              _mm256_and_si256(_mm256_srli_epi16(q, 6), m3), 1);
+}
+
+/* Per-16 scales of sub-blocks 4i .. 4i + 3 of a 16-entry int8 array, one per dword lane. */
+static inline __m512i scales16(const int8_t *sc, int i) {
+    const __m128i pat = _mm_setr_epi8(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+    const __m128i v = _mm_cvtsi32_si128(*(const int32_t *)(const void *)(sc + 4 * i));
+    return _mm512_cvtepi8_epi32(_mm_shuffle_epi8(v, pat));
+}
+
+static float vec_dot_q2_K(const void *wr, const void *ar, int64_t n) {
+    const lai_block_q2_K *w = wr;
+    const lai_act_q8k *a = ar;
+    float sum = 0.0f;
+    for (int64_t b = 0; b < n / 256; b++) {
+        int8_t sc[16];
+        int32_t sum_m = 0;
+        for (int j = 0; j < 16; j++) {
+            sc[j] = (int8_t)(w[b].scales[j] & 0x0f);
+            sum_m += (w[b].scales[j] >> 4) * a[b].bsums[j];
+        }
+        __m512i acc = _mm512_setzero_si512();
+        for (int h = 0; h < 2; h++) {
+            __m512i g01, g23;
+            two_bit_groups(w[b].qs + 32 * h, &g01, &g23);
+            const __m512i p01 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), g01, _mm512_loadu_si512((const void *)(a[b].qs + 128 * h)));
+            const __m512i p23 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), g23, _mm512_loadu_si512((const void *)(a[b].qs + 128 * h + 64)));
+            acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(p01, scales16(sc, 2 * h)));
+            acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(p23, scales16(sc, 2 * h + 1)));
+        }
+        sum += a[b].d * (lai_cpu_f16(w[b].d) * (float)_mm512_reduce_add_epi32(acc) - lai_cpu_f16(w[b].dmin) * (float)sum_m);
+    }
+    return sum;
+}
+
+static float vec_dot_q3_K(const void *wr, const void *ar, int64_t n) {
+    const lai_block_q3_K *w = wr;
+    const lai_act_q8k *a = ar;
+    const __m512i one = _mm512_set1_epi8(1);
+    float sum = 0.0f;
+    for (int64_t b = 0; b < n / 256; b++) {
+        int8_t sc[16];
+        int32_t corr = 0; /* the values are stored + 4 */
+        for (int j = 0; j < 16; j++) {
+            sc[j] = (int8_t)lai_k3_scale(j, w[b].scales);
+            corr += sc[j] * a[b].bsums[j];
+        }
+        const __m256i hm = _mm256_loadu_si256((const __m256i *)w[b].hmask);
+        const __m512i hz = _mm512_inserti64x4(_mm512_castsi256_si512(hm), hm, 1);
+        __m512i acc = _mm512_setzero_si512();
+        for (int h = 0; h < 2; h++) {
+            __m512i g01, g23;
+            two_bit_groups(w[b].qs + 32 * h, &g01, &g23);
+            /* high bit of group g in half h: bit 4h + g of hmask[l] */
+            const int k0 = 4 * h;
+            const __m512i s01 = _mm512_inserti64x4(_mm512_set1_epi64(k0), _mm256_set1_epi64x(k0 + 1), 1);
+            const __m512i s23 = _mm512_inserti64x4(_mm512_set1_epi64(k0 + 2), _mm256_set1_epi64x(k0 + 3), 1);
+            g01 = _mm512_or_si512(g01, _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi64(hz, s01), one), 2));
+            g23 = _mm512_or_si512(g23, _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi64(hz, s23), one), 2));
+            const __m512i p01 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), g01, _mm512_loadu_si512((const void *)(a[b].qs + 128 * h)));
+            const __m512i p23 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), g23, _mm512_loadu_si512((const void *)(a[b].qs + 128 * h + 64)));
+            acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(p01, scales16(sc, 2 * h)));
+            acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(p23, scales16(sc, 2 * h + 1)));
+        }
+        sum += lai_cpu_f16(w[b].d) * a[b].d * (float)(_mm512_reduce_add_epi32(acc) - 4 * corr);
     }
     return sum;
 }
@@ -622,7 +811,14 @@ static lai_cpu_kernels table = {
     .vec_dot =
         {
             [LAI_TYPE_Q4_0] = vec_dot_q4_0,
+            [LAI_TYPE_Q4_1] = vec_dot_q4_1,
+            [LAI_TYPE_Q5_0] = vec_dot_q5_0,
+            [LAI_TYPE_Q5_1] = vec_dot_q5_1,
             [LAI_TYPE_Q8_0] = vec_dot_q8_0,
+            [LAI_TYPE_IQ4_NL] = vec_dot_iq4_nl,
+            [LAI_TYPE_IQ4_XS] = vec_dot_iq4_xs,
+            [LAI_TYPE_Q2_K] = vec_dot_q2_K,
+            [LAI_TYPE_Q3_K] = vec_dot_q3_K,
             [LAI_TYPE_Q4_K] = vec_dot_q4_K,
             [LAI_TYPE_Q5_K] = vec_dot_q5_K,
             [LAI_TYPE_Q6_K] = vec_dot_q6_K,

@@ -11,10 +11,7 @@ struct localai_context {
     localai_context_params params;
     lai_logger log;             /* the params' sink, else the model's */
     uint32_t n_ctx, n_batch, n_seq_max;
-    lai_backend *backend;
-    lai_buffer *weights_buffers[2]; /* the model's file image and realigned tensors, in
-                                     * place (no copy on the CPU) */
-    lai_tensor *weights;        /* one handle per file tensor */
+    lai_exec *exec;             /* this context's execution state on the model's device */
     lai_kv_cache kv;
     lai_graph graph;
     lai_tensor *graph_tokens, *graph_logits; /* in the last recorded graph */

@@ -2,20 +2,16 @@
 #include "context.h"
 
 #include "../base/platform.h"
-#include "../cpu/cpu_backend.h"
+#include "../cpu/threadpool.h"
 #include "../quant/quant.h"
 
 static void context_destroy(localai_context *ctx) {
     if (ctx == NULL) return;
     lai_graph_free(&ctx->graph);
-    if (ctx->backend != NULL) {
-        lai_kv_cache_free(&ctx->kv);
-        if (ctx->compute_buffer) ctx->backend->vt->buffer_free(ctx->backend, ctx->compute_buffer);
-        for (int r = 0; r < 2; r++)
-            if (ctx->weights_buffers[r]) ctx->backend->vt->buffer_free(ctx->backend, ctx->weights_buffers[r]);
-        ctx->backend->vt->destroy(ctx->backend);
-    }
-    lai_free(ctx->weights);
+    lai_backend *dev = ctx->model->device;
+    lai_kv_cache_free(&ctx->kv);
+    if (ctx->compute_buffer) dev->vt->buffer_free(dev, ctx->compute_buffer);
+    if (ctx->exec != NULL) dev->vt->exec_free(ctx->exec);
     lai_free(ctx->logits);
     lai_free(ctx->row_of);
     lai_free(ctx->pos);
@@ -26,38 +22,6 @@ static void context_destroy(localai_context *ctx) {
     lai_free(ctx->mask);
     lai_free(ctx->mask_swa);
     lai_free(ctx);
-}
-
-/* Handles for every tensor of the file, pointing where its data already is: the file
- * image (the mapping, or the model's copy of the file) or the model's block of tensors it
- * had to realign. One backend buffer wraps each of the two. */
-static localai_status bind_weights(localai_context *ctx) {
-    const localai_model *m = ctx->model;
-    const lai_gguf *gg = m->gguf;
-    const uint8_t *base[2] = {gg->view.data, m->realigned};
-    const size_t size[2] = {(size_t)gg->view.size, m->realigned_size};
-    ctx->weights = lai_calloc(gg->n_tensors ? (size_t)gg->n_tensors : 1, sizeof *ctx->weights);
-    if (ctx->weights == NULL) return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "context: no memory");
-    for (int r = 0; r < 2; r++) {
-        if (base[r] == NULL) continue;
-        localai_status st = ctx->backend->vt->buffer_from_host(ctx->backend, base[r], size[r],
-                                                               &ctx->weights_buffers[r]);
-        if (st != LOCALAI_STATUS_OK) return st;
-    }
-    for (uint64_t i = 0; i < gg->n_tensors; i++) {
-        const lai_gguf_tensor *t = &gg->tensors[i];
-        lai_tensor *h = &ctx->weights[i];
-        int64_t ne[LAI_MAX_DIMS];
-        for (int d = 0; d < LAI_MAX_DIMS; d++) ne[d] = (int64_t)t->ne[d];
-        /* Tensors of types no kernel reads (never bound to a role) keep an empty handle. */
-        if (!lai_tensor_set_dense(h, t->type, ne)) continue;
-        int r = base[1] != NULL && t->data >= base[1] && t->data < base[1] + size[1];
-        h->kind = LAI_TENSOR_EXTERNAL;
-        h->buffer = ctx->weights_buffers[r];
-        h->offset = (size_t)(t->data - base[r]);
-        h->name = t->name;
-    }
-    return LOCALAI_STATUS_OK;
 }
 
 static localai_status context_create(localai_model *model, const localai_context_params *params,
@@ -105,12 +69,11 @@ static localai_status context_create(localai_model *model, const localai_context
     }
     lai_graph_init(&ctx->graph);
 
-    const localai_allocator *host = lai_model_heap(model);
-    lai_threadpool_reserve(model->pool, p.n_threads);
-    st = lai_cpu_backend_new(model->pool, p.n_threads, model->kernels, host, &ctx->backend);
-    if (st == LOCALAI_STATUS_OK) st = bind_weights(ctx);
+    lai_backend *dev = model->device;
+    const lai_exec_params ep = {p.n_threads};
+    st = dev->vt->exec_new(dev, &ep, &ctx->exec);
     if (st == LOCALAI_STATUS_OK)
-        st = lai_kv_cache_init(&ctx->kv, ctx->backend,
+        st = lai_kv_cache_init(&ctx->kv, dev,
                                p.kv_type == LOCALAI_KV_F32 ? LAI_TYPE_F32 : LAI_TYPE_F16, ctx->n_ctx,
                                hp->n_layer, hp->head_dim_k * hp->n_head_kv,
                                hp->head_dim_v * hp->n_head_kv, ctx->n_seq_max);

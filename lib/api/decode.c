@@ -65,7 +65,7 @@ static localai_status read_batch(localai_context *ctx, const localai_batch *b, u
 }
 
 static localai_status run_graph(localai_context *ctx, uint32_t n_tokens, uint32_t n_rows) {
-    lai_backend *be = ctx->backend;
+    lai_backend *be = ctx->model->device;
     const lai_hparams *hp = &ctx->model->hp;
     const uint32_t n_kv = lai_kv_n_active(&ctx->kv);
     size_t mask_floats = (size_t)n_kv * n_tokens;
@@ -85,7 +85,7 @@ static localai_status run_graph(localai_context *ctx, uint32_t n_tokens, uint32_
     lai_forward f;
     memset(&f, 0, sizeof f);
     f.model = ctx->model;
-    f.weights = ctx->weights;
+    f.weights = ctx->model->weight_tensors;
     f.kv = &ctx->kv;
     f.g = &ctx->graph;
     f.n_tokens = n_tokens;
@@ -158,12 +158,12 @@ localai_status lai_context_decode(localai_context *ctx, const localai_batch *bat
      * written to empty cells is never read). */
     lai_kv_fill(&ctx->kv, n, ctx->slots, ctx->pos, ctx->seq);
     st = run_graph(ctx, n, n_rows);
-    lai_backend *be = ctx->backend;
+    lai_backend *be = ctx->model->device;
     if (st == LOCALAI_STATUS_OK)
         st = be->vt->tensor_write(be, ctx->graph_tokens, b.tokens, 0, n * sizeof(int32_t));
     if (st == LOCALAI_STATUS_OK) {
         lai_compute_opts opts = {ctx->params.abort_callback, ctx->params.abort_user};
-        st = be->vt->compute(be, &ctx->graph, &opts);
+        st = be->vt->compute(ctx->exec, &ctx->graph, &opts);
     }
     const size_t n_vocab = ctx->model->hp.n_vocab;
     if (st == LOCALAI_STATUS_OK) {

@@ -11,6 +11,7 @@ typedef struct lai_compute_opts {
 } lai_compute_opts;
 
 typedef struct lai_backend lai_backend;
+typedef struct lai_exec lai_exec;
 
 /* Memory owned by a backend. `host` is the host address of byte 0 when the memory is
  * host-visible (always on the CPU backend), else NULL. */
@@ -22,32 +23,46 @@ struct lai_buffer {
     void *impl;  /* backend-specific */
 };
 
+/* What one context runs with: its share of the device (threads on the CPU). */
+typedef struct lai_exec_params {
+    int32_t n_threads; /* CPU threads; <= 0: one per core */
+} lai_exec_params;
+
+/*
+ * A backend belongs to a model: it holds the model's weights as the device wants them
+ * (on the CPU the mapped file in place; on a GPU an upload) and every context of the
+ * model allocates its KV cache and work buffers from it. The buffer and transfer calls
+ * are thread-safe (contexts on several threads use one model). A context runs graphs
+ * through its own lai_exec: execution state (scratch, threads, command buffers) that
+ * one thread uses at a time.
+ */
 typedef struct lai_backend_vtable {
     const char *name;
-    /* Device memory of `size` bytes (zero-filled). */
+    /* Device memory of `size` bytes (zero-filled), at most lai_backend.max_buffer. */
     localai_status (*buffer_alloc)(lai_backend *be, size_t size, lai_buffer **out);
     /* Read-only memory holding `size` bytes of host data that outlives the buffer (the
      * mapped model file). The CPU backend uses the host memory in place: no copy. */
     localai_status (*buffer_from_host)(lai_backend *be, const void *data, size_t size,
                                        lai_buffer **out);
     void (*buffer_free)(lai_backend *be, lai_buffer *buf);
-    size_t (*buffer_size)(const lai_buffer *buf);
     /* Host <-> device copies of `size` bytes at byte `offset` of a tensor's memory. Used
      * before a run (inputs) and after it (outputs), never during. */
     localai_status (*tensor_write)(lai_backend *be, const lai_tensor *t, const void *src,
                                    size_t offset, size_t size);
     localai_status (*tensor_read)(lai_backend *be, const lai_tensor *t, void *dst,
                                   size_t offset, size_t size);
-    /* Copies `size` bytes inside a buffer (KV cache maintenance). */
-    localai_status (*buffer_copy)(lai_backend *be, lai_buffer *buf, size_t dst_offset,
-                                  size_t src_offset, size_t size);
+    /* Execution state for one context. */
+    localai_status (*exec_new)(lai_backend *be, const lai_exec_params *p, lai_exec **out);
+    void (*exec_free)(lai_exec *ex);
     /* Runs every op of a planned and bound graph, in order. */
-    localai_status (*compute)(lai_backend *be, const lai_graph *g, const lai_compute_opts *opts);
+    localai_status (*compute)(lai_exec *ex, const lai_graph *g, const lai_compute_opts *opts);
     void (*destroy)(lai_backend *be);
 } lai_backend_vtable;
 
 struct lai_backend {
     const lai_backend_vtable *vt;
+    size_t alignment;  /* of every buffer and of planned tensor offsets */
+    size_t max_buffer; /* the largest single buffer the device allocates */
 };
 
 #endif /* LAI_BACKEND_H */

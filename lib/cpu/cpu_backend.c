@@ -11,16 +11,21 @@
 
 typedef struct cpu_backend {
     lai_backend base;
-    lai_threadpool *pool; /* the model's, shared with its other contexts */
-    int n_threads;        /* the most this backend's runs ask the pool for */
+    lai_threadpool *pool;     /* the model's workers, shared by its contexts */
     localai_allocator host;
     int has_host;
-    const lai_cpu_kernels *k; /* the kernel level this backend runs */
-    uint8_t *work;    /* scratch: shared areas, then n_threads slices */
-    size_t work_size; /* bytes allocated at `work` */
+    const lai_cpu_kernels *k; /* the kernel level of the model */
+} cpu_backend;
+
+/* One context's execution state. */
+typedef struct cpu_exec {
+    cpu_backend *be;
+    int n_threads;     /* the most this context's runs ask the pool for */
+    uint8_t *work;     /* scratch: shared areas, then n_threads slices */
+    size_t work_size;  /* bytes allocated at `work` */
     uint8_t *quantize; /* per op of the current graph: the matmul rounds its input */
     int32_t quantize_cap;
-} cpu_backend;
+} cpu_exec;
 
 static const localai_allocator *host_of(const cpu_backend *be) {
     return be->has_host ? &be->host : NULL;
@@ -64,8 +69,6 @@ static void cpu_buffer_free(lai_backend *b, lai_buffer *buf) {
     lai_free(buf);
 }
 
-static size_t cpu_buffer_size(const lai_buffer *buf) { return buf->size; }
-
 static localai_status check_range(const lai_tensor *t, size_t offset, size_t size) {
     size_t end;
     if (t->buffer == NULL || lai_add_overflow_size(t->offset, offset, &end) ||
@@ -89,17 +92,6 @@ static localai_status cpu_tensor_read(lai_backend *b, const lai_tensor *t, void 
     localai_status st = check_range(t, offset, size);
     if (st == LOCALAI_STATUS_OK && size) memcpy(dst, t->buffer->host + t->offset + offset, size);
     return st;
-}
-
-static localai_status cpu_buffer_copy(lai_backend *b, lai_buffer *buf, size_t dst_offset,
-                                      size_t src_offset, size_t size) {
-    (void)b;
-    size_t e1, e2;
-    if (lai_add_overflow_size(dst_offset, size, &e1) || lai_add_overflow_size(src_offset, size, &e2) ||
-        e1 > buf->size || e2 > buf->size)
-        return lai_fail(LOCALAI_STATUS_INTERNAL, "cpu: copy outside the buffer");
-    if (size) memmove(buf->host + dst_offset, buf->host + src_offset, size);
-    return LOCALAI_STATUS_OK;
 }
 
 size_t lai_cpu_op_work_size(const lai_op *op, const lai_cpu_kernels *k) {
@@ -130,7 +122,7 @@ void lai_cpu_op_run(const lai_op *op, const lai_cpu_thread *th, int quantize) {
 }
 
 typedef struct run_state {
-    cpu_backend *be;
+    cpu_exec *ex;
     const lai_graph *g;
     const lai_compute_opts *opts;
     size_t slice;
@@ -147,7 +139,7 @@ static void run_task(void *arg, lai_team *team, int ith, int nth) {
     lai_cpu_thread th;
     th.ith = ith;
     th.nth = nth;
-    th.k = rs->be->k;
+    th.k = rs->ex->be->k;
     th.team = team;
     th.wdata = rs->slices + (size_t)ith * rs->slice;
     th.wsize = rs->slice;
@@ -155,7 +147,7 @@ static void run_task(void *arg, lai_team *team, int ith, int nth) {
     th.shared_tiles = rs->shared_tiles;
     for (int32_t i = 0; i < rs->g->n_ops; i++) {
         if (atomic_load_explicit(&rs->stop_before, memory_order_relaxed) <= i) break;
-        lai_cpu_op_run(&rs->g->ops[i], &th, rs->be->quantize[i]);
+        lai_cpu_op_run(&rs->g->ops[i], &th, rs->ex->quantize[i]);
         if (ith == 0 && rs->opts != NULL && rs->opts->abort_callback != NULL &&
             rs->opts->abort_callback(rs->opts->abort_user) != 0)
             atomic_store_explicit(&rs->stop_before, i + 1, memory_order_relaxed);
@@ -169,30 +161,31 @@ static size_t align_up(size_t n) { return (n + CPU_ALIGN - 1) & ~(size_t)(CPU_AL
  * tensor in the same activation format (Q, K and V; gate and up) rounds it, the others
  * reuse it from the shared area, which nothing else writes in between. Decided before the
  * run, so every thread of the team agrees without talking. */
-static localai_status plan_quantize(cpu_backend *be, const lai_graph *g) {
-    if (g->n_ops > be->quantize_cap) {
-        uint8_t *grown = lai_realloc(be->quantize, (size_t)g->n_ops);
+static localai_status plan_quantize(cpu_exec *ex, const lai_graph *g) {
+    if (g->n_ops > ex->quantize_cap) {
+        uint8_t *grown = lai_realloc(ex->quantize, (size_t)g->n_ops);
         if (grown == NULL) return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "cpu: no memory for the run plan");
-        be->quantize = grown;
-        be->quantize_cap = g->n_ops;
+        ex->quantize = grown;
+        ex->quantize_cap = g->n_ops;
     }
     const lai_tensor *last = NULL;
     int last_fmt = LAI_ACT_NONE;
     for (int32_t i = 0; i < g->n_ops; i++) {
         const lai_op *op = &g->ops[i];
-        be->quantize[i] = 0;
+        ex->quantize[i] = 0;
         if (op->kind != LAI_OP_MATMUL) continue;
         const int fmt = lai_cpu_matmul_act_format(op);
         if (fmt == LAI_ACT_NONE) continue;
-        be->quantize[i] = !(op->src[1] == last && fmt == last_fmt);
+        ex->quantize[i] = !(op->src[1] == last && fmt == last_fmt);
         last = op->src[1];
         last_fmt = fmt;
     }
     return LOCALAI_STATUS_OK;
 }
 
-static localai_status cpu_compute(lai_backend *b, const lai_graph *g, const lai_compute_opts *opts) {
-    cpu_backend *be = (cpu_backend *)b;
+static localai_status cpu_compute(lai_exec *e, const lai_graph *g, const lai_compute_opts *opts) {
+    cpu_exec *ex = (cpu_exec *)e;
+    cpu_backend *be = ex->be;
     if (g->status != LOCALAI_STATUS_OK) return g->status;
     for (int32_t i = 0; i < g->n_ops; i++) {
         const lai_op *op = &g->ops[i];
@@ -204,7 +197,7 @@ static localai_status cpu_compute(lai_backend *b, const lai_graph *g, const lai_
                 return lai_fail(LOCALAI_STATUS_INTERNAL, "cpu: op %d (%s) reads unbound memory",
                                 i, lai_op_name(op->kind));
     }
-    localai_status st = plan_quantize(be, g);
+    localai_status st = plan_quantize(ex, g);
     if (st != LOCALAI_STATUS_OK) return st;
     /* scratch: [rounded activations][GEMM tiles][one slice per thread] */
     size_t slice = 0, act = 0, tiles = 0;
@@ -221,72 +214,86 @@ static localai_status cpu_compute(lai_backend *b, const lai_graph *g, const lai_
     slice = align_up(slice);
     act = align_up(act);
     tiles = align_up(tiles);
-    const int nth = be->n_threads;
+    const int nth = ex->n_threads;
     size_t need;
     if (lai_mul_overflow_size(slice, (size_t)nth, &need) || lai_add_overflow_size(need, act, &need) ||
         lai_add_overflow_size(need, tiles, &need))
         return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "cpu: scratch size overflow");
-    if (need > be->work_size) {
+    if (need > ex->work_size) {
         /* half again at least: attention's scratch follows the KV length token by token */
-        if (be->work_size + be->work_size / 2 > need) need = be->work_size + be->work_size / 2;
-        lai_free_aligned(host_of(be), be->work, be->work_size, CPU_ALIGN);
-        be->work = NULL;
-        be->work_size = 0;
-        be->work = lai_alloc_aligned(host_of(be), need, CPU_ALIGN);
-        if (be->work == NULL)
+        if (ex->work_size + ex->work_size / 2 > need) need = ex->work_size + ex->work_size / 2;
+        lai_free_aligned(host_of(be), ex->work, ex->work_size, CPU_ALIGN);
+        ex->work = NULL;
+        ex->work_size = 0;
+        ex->work = lai_alloc_aligned(host_of(be), need, CPU_ALIGN);
+        if (ex->work == NULL)
             return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "cpu: cannot allocate %zu bytes of scratch", need);
-        be->work_size = need;
+        ex->work_size = need;
     }
     run_state rs;
-    rs.be = be;
+    rs.ex = ex;
     rs.g = g;
     rs.opts = opts;
     rs.slice = slice;
-    rs.shared_act = be->work;
+    rs.shared_act = ex->work;
     rs.shared_tiles = rs.shared_act + act;
     rs.slices = rs.shared_tiles + tiles;
     atomic_init(&rs.stop_before, g->n_ops + 1);
-    lai_threadpool_run(be->pool, be->n_threads, run_task, &rs);
+    lai_threadpool_run(be->pool, ex->n_threads, run_task, &rs);
     if (atomic_load(&rs.stop_before) <= g->n_ops)
         return lai_fail(LOCALAI_STATUS_CANCELLED, "decode cancelled by the abort callback");
     return LOCALAI_STATUS_OK;
 }
 
-static void cpu_destroy(lai_backend *b) {
-    cpu_backend *be = (cpu_backend *)b;
-    if (be == NULL) return;
-    if (be->work != NULL) lai_free_aligned(host_of(be), be->work, be->work_size, CPU_ALIGN);
-    lai_free(be->quantize);
-    lai_free(be);
+static localai_status cpu_exec_new(lai_backend *b, const lai_exec_params *p, lai_exec **out) {
+    cpu_exec *ex = lai_calloc(1, sizeof *ex);
+    if (ex == NULL) return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "cpu: no memory");
+    ex->be = (cpu_backend *)b;
+    int32_t n = p != NULL ? p->n_threads : 0;
+    if (n <= 0) n = lai_cpu_count();
+    ex->n_threads = n > LAI_THREADPOOL_MAX ? LAI_THREADPOOL_MAX : n;
+    /* a context that asks for more threads than the machine has cores gets them */
+    lai_threadpool_reserve(ex->be->pool, ex->n_threads);
+    *out = (lai_exec *)ex;
+    return LOCALAI_STATUS_OK;
 }
+
+static void cpu_exec_free(lai_exec *e) {
+    cpu_exec *ex = (cpu_exec *)e;
+    if (ex == NULL) return;
+    if (ex->work != NULL) lai_free_aligned(host_of(ex->be), ex->work, ex->work_size, CPU_ALIGN);
+    lai_free(ex->quantize);
+    lai_free(ex);
+}
+
+static void cpu_destroy(lai_backend *b) { lai_free(b); }
 
 static const lai_backend_vtable cpu_vtable = {
     "cpu",
     cpu_buffer_alloc,
     cpu_buffer_from_host,
     cpu_buffer_free,
-    cpu_buffer_size,
     cpu_tensor_write,
     cpu_tensor_read,
-    cpu_buffer_copy,
+    cpu_exec_new,
+    cpu_exec_free,
     cpu_compute,
     cpu_destroy,
 };
 
-localai_status lai_cpu_backend_new(lai_threadpool *pool, int32_t n_threads, const lai_cpu_kernels *kernels,
+localai_status lai_cpu_backend_new(lai_threadpool *pool, const lai_cpu_kernels *kernels,
                                    const localai_allocator *host_alloc, lai_backend **out) {
     lai_cpu_f16_init();
-    if (n_threads <= 0) n_threads = lai_cpu_count();
-    if (n_threads > LAI_THREADPOOL_MAX) n_threads = LAI_THREADPOOL_MAX;
     cpu_backend *be = lai_calloc(1, sizeof *be);
     if (be == NULL) return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "cpu: no memory");
     be->base.vt = &cpu_vtable;
+    be->base.alignment = CPU_ALIGN;
+    be->base.max_buffer = SIZE_MAX / 2;
     if (host_alloc != NULL) {
         be->host = *host_alloc;
         be->has_host = 1;
     }
     be->pool = pool;
-    be->n_threads = n_threads;
     be->k = kernels != NULL ? kernels : lai_cpu_kernels_get(lai_cpu_level_best());
     *out = &be->base;
     return LOCALAI_STATUS_OK;

@@ -6,11 +6,11 @@
 #include "cpu_kernels.h"
 #include "threadpool.h"
 
-/* Runs graphs on the calling thread and up to n_threads - 1 workers of `pool` (shared,
- * not owned; NULL: the caller alone) with the kernels of one level (NULL: the best this
- * CPU runs). n_threads <= 0 means one per core. `host_alloc` (may be NULL) serves large
- * buffers. */
-localai_status lai_cpu_backend_new(lai_threadpool *pool, int32_t n_threads, const lai_cpu_kernels *kernels,
+/* The CPU backend of a model: buffers in host memory (from `host_alloc` when not NULL),
+ * the kernels of one level (NULL: the best this CPU runs), and graphs run on each
+ * context's calling thread plus workers of `pool` (shared, not owned; NULL: the caller
+ * alone), up to the n_threads of the context's lai_exec_params. */
+localai_status lai_cpu_backend_new(lai_threadpool *pool, const lai_cpu_kernels *kernels,
                                    const localai_allocator *host_alloc, lai_backend **out);
 
 #endif /* LAI_CPU_BACKEND_H */

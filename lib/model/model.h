@@ -30,6 +30,11 @@ struct localai_model {
     uint8_t *realigned;          /* tensors the file stores unaligned, copied (host allocator) */
     struct lai_threadpool *pool; /* CPU workers shared by every context (NULL: vocab_only) */
     const struct lai_cpu_kernels *kernels; /* the CPU kernel level its contexts run */
+    /* The compute backend the model lives on (NULL: vocab_only), holding its weights
+     * once for every context: weight_tensors[i] is file tensor i on the device. */
+    struct lai_backend *device;
+    struct lai_buffer *weight_buffers[2];
+    struct lai_tensor *weight_tensors;
     size_t realigned_size;
 };
 
@@ -38,5 +43,9 @@ struct localai_model {
 static inline const localai_allocator *lai_model_heap(const localai_model *m) {
     return m != NULL && m->has_allocator ? &m->allocator : NULL;
 }
+
+/* Creates the model's device and wraps its weights (model_device.c); the free undoes it. */
+localai_status lai_model_device_init(localai_model *m);
+void lai_model_device_free(localai_model *m);
 
 #endif /* LAI_MODEL_H */

@@ -204,6 +204,7 @@ static localai_status load(localai_model *m, const char *path, const localai_mod
         if ((st = lai_threadpool_new(LAI_MIN(lai_cpu_count(), LAI_THREADPOOL_MAX) - 1, &m->pool)) !=
             LOCALAI_STATUS_OK)
             return st;
+        if ((st = lai_model_device_init(m)) != LOCALAI_STATUS_OK) return st;
         if (m->realigned != NULL)
             lai_log_info(&m->log, "general.alignment %llu leaves tensors unaligned: copied %zu bytes "
                          "to aligned memory", (unsigned long long)m->gguf->alignment, m->realigned_size);
@@ -219,6 +220,7 @@ static localai_status load(localai_model *m, const char *path, const localai_mod
 
 LOCALAI_API void localai_model_close(localai_model *model) {
     if (model == NULL) return;
+    lai_model_device_free(model);
     lai_threadpool_free(model->pool);
     lai_weights_free(&model->weights);
     lai_vocab_free(model->vocab);

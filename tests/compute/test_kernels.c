@@ -23,6 +23,7 @@ static void fill(float *x, size_t n, double amp) {
 typedef struct harness {
     lai_threadpool *pool;
     lai_backend *be;
+    lai_exec *ex;
     lai_graph g;
     lai_buffer *buf;
 } harness;
@@ -30,13 +31,16 @@ typedef struct harness {
 static void h_init(harness *h, int threads) {
     memset(h, 0, sizeof *h);
     CHECK_STATUS(lai_threadpool_new(threads - 1, &h->pool), LOCALAI_STATUS_OK);
-    CHECK_STATUS(lai_cpu_backend_new(h->pool, threads, lai_cpu_kernels_scalar(), NULL, &h->be), LOCALAI_STATUS_OK);
+    CHECK_STATUS(lai_cpu_backend_new(h->pool, lai_cpu_kernels_scalar(), NULL, &h->be), LOCALAI_STATUS_OK);
+    const lai_exec_params ep = {threads};
+    CHECK_STATUS(h->be->vt->exec_new(h->be, &ep, &h->ex), LOCALAI_STATUS_OK);
     lai_graph_init(&h->g);
 }
 
 static void h_free(harness *h) {
     if (h->buf) h->be->vt->buffer_free(h->be, h->buf);
     lai_graph_free(&h->g);
+    if (h->ex) h->be->vt->exec_free(h->ex);
     if (h->be) h->be->vt->destroy(h->be);
     lai_threadpool_free(h->pool);
 }
@@ -58,7 +62,7 @@ static localai_status h_run(harness *h, int n_inputs, lai_tensor **ins, const vo
         st = h->be->vt->tensor_write(h->be, ins[i], data[i], 0, bytes);
         if (st != LOCALAI_STATUS_OK) return st;
     }
-    return h->be->vt->compute(h->be, &h->g, opts);
+    return h->be->vt->compute(h->ex, &h->g, opts);
 }
 
 static void h_read(harness *h, lai_tensor *t, float *out) {

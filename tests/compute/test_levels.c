@@ -216,6 +216,7 @@ static void test_float_rows(const lai_cpu_kernels *k, const lai_cpu_kernels *ref
 typedef struct runner {
     lai_threadpool *pool;
     lai_backend *be;
+    lai_exec *ex;
     lai_graph g;
     lai_buffer *buf;
 } runner;
@@ -223,13 +224,16 @@ typedef struct runner {
 static void runner_init(runner *r, const lai_cpu_kernels *k, int threads) {
     memset(r, 0, sizeof *r);
     CHECK_STATUS(lai_threadpool_new(threads - 1, &r->pool), LOCALAI_STATUS_OK);
-    CHECK_STATUS(lai_cpu_backend_new(r->pool, threads, k, NULL, &r->be), LOCALAI_STATUS_OK);
+    CHECK_STATUS(lai_cpu_backend_new(r->pool, k, NULL, &r->be), LOCALAI_STATUS_OK);
+    const lai_exec_params ep = {threads};
+    CHECK_STATUS(r->be->vt->exec_new(r->be, &ep, &r->ex), LOCALAI_STATUS_OK);
     lai_graph_init(&r->g);
 }
 
 static void runner_free(runner *r) {
     if (r->buf) r->be->vt->buffer_free(r->be, r->buf);
     lai_graph_free(&r->g);
+    r->be->vt->exec_free(r->ex);
     r->be->vt->destroy(r->be);
     lai_threadpool_free(r->pool);
 }
@@ -250,7 +254,7 @@ static float *run_matmul(const lai_cpu_kernels *k, const weights *w, const float
         lai_graph_bind(&r.g, r.buf);
         r.be->vt->tensor_write(r.be, tw, w->q, 0, w->row_bytes * (size_t)w->N);
         r.be->vt->tensor_write(r.be, tx, x, 0, sizeof(float) * (size_t)(w->K * M));
-        CHECK_STATUS(r.be->vt->compute(r.be, &r.g, NULL), LOCALAI_STATUS_OK);
+        CHECK_STATUS(r.be->vt->compute(r.ex, &r.g, NULL), LOCALAI_STATUS_OK);
         r.be->vt->tensor_read(r.be, y, out, 0, sizeof(float) * (size_t)(w->N * M));
     } else {
         CHECK(0);

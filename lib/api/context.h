@@ -13,8 +13,10 @@ struct localai_context {
     uint32_t n_ctx, n_batch, n_seq_max;
     lai_exec *exec;             /* this context's execution state on the model's device */
     lai_kv_cache kv;
-    lai_graph graph;
-    lai_tensor *graph_tokens, *graph_logits; /* in the last recorded graph */
+    lai_graph graph;            /* recorded for one batch shape, reused while it repeats */
+    lai_forward_inputs in;      /* its inputs */
+    lai_tensor *graph_logits;   /* its output; NULL: no graph recorded */
+    uint32_t graph_tokens_n, graph_rows_n; /* the shape it was recorded for */
     lai_buffer *compute_buffer; /* grows to the largest plan seen */
     /* logits of the last decode: n_logit_rows rows of n_vocab; row_of[i] for batch entry i */
     float *logits;
@@ -22,11 +24,9 @@ struct localai_context {
     int32_t *row_of;            /* n_batch entries, -1 = no logits */
     int32_t n_last;             /* entries in the last decoded batch */
     int32_t last_with_logits;   /* -1 when none */
-    /* per-batch host scratch: n_batch entries each (next_pos: n_seq_max); the masks grow
-     * to n_kv x n_tokens floats as batches need */
-    int32_t *pos, *seq, *slots, *out_ids, *next_pos;
-    float *mask, *mask_swa;
-    size_t mask_cap;
+    /* per-batch host scratch: n_batch entries each (next_pos: n_seq_max; info: the
+     * attention input, 1 + 2 * n_batch) */
+    int32_t *pos, *seq, *slots, *out_ids, *next_pos, *info;
 };
 
 /* localai_decode's worker (decode.c); the caller stores the message in ctx->err. */

@@ -19,8 +19,7 @@ static void context_destroy(localai_context *ctx) {
     lai_free(ctx->slots);
     lai_free(ctx->out_ids);
     lai_free(ctx->next_pos);
-    lai_free(ctx->mask);
-    lai_free(ctx->mask_swa);
+    lai_free(ctx->info);
     lai_free(ctx);
 }
 
@@ -86,7 +85,9 @@ static localai_status context_create(localai_model *model, const localai_context
             ctx->slots = lai_malloc(nb * sizeof(int32_t));
             ctx->out_ids = lai_malloc(nb * sizeof(int32_t));
             ctx->next_pos = lai_malloc(ctx->n_seq_max * sizeof(int32_t));
-            if (!ctx->row_of || !ctx->pos || !ctx->seq || !ctx->slots || !ctx->out_ids || !ctx->next_pos)
+            ctx->info = lai_malloc((1 + 2 * nb) * sizeof(int32_t));
+            if (!ctx->row_of || !ctx->pos || !ctx->seq || !ctx->slots || !ctx->out_ids || !ctx->next_pos ||
+                !ctx->info)
                 st = lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "localai_context_new: no memory");
         }
     }

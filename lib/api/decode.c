@@ -3,16 +3,8 @@
 
 #include "../base/platform.h"
 
-/* Buffers that follow the KV length grow by half again at least, so a generation does not
- * reallocate on every token. */
-static size_t grown_size(size_t cap, size_t need) {
-    size_t more = cap + cap / 2;
-    return more > need && more > cap ? more : need;
-}
-
 static localai_status grow_floats(float **p, size_t *cap, size_t need) {
     if (need <= *cap) return LOCALAI_STATUS_OK;
-    need = grown_size(*cap, need);
     float *n = lai_realloc(*p, need * sizeof(float));
     if (n == NULL) return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "decode: no memory for %zu floats", need);
     *p = n;
@@ -64,23 +56,15 @@ static localai_status read_batch(localai_context *ctx, const localai_batch *b, u
     return LOCALAI_STATUS_OK;
 }
 
-static localai_status run_graph(localai_context *ctx, uint32_t n_tokens, uint32_t n_rows) {
+/* Records (or reuses) the graph for a batch of n_tokens tokens with n_rows output rows:
+ * positions, sequences, cache slots and the KV length are run-time inputs, so a
+ * generation step replays the graph recorded for the step before, with nothing
+ * re-planned or re-allocated. */
+static localai_status prepare_graph(localai_context *ctx, uint32_t n_tokens, uint32_t n_rows) {
+    if (ctx->graph_logits != NULL && ctx->graph_tokens_n == n_tokens && ctx->graph_rows_n == n_rows)
+        return LOCALAI_STATUS_OK;
     lai_backend *be = ctx->model->device;
-    const lai_hparams *hp = &ctx->model->hp;
-    const uint32_t n_kv = lai_kv_n_active(&ctx->kv);
-    size_t mask_floats = (size_t)n_kv * n_tokens;
-    size_t cap = ctx->mask_cap;
-    localai_status st = grow_floats(&ctx->mask, &cap, mask_floats);
-    if (st == LOCALAI_STATUS_OK && lai_forward_has_swa(hp)) {
-        cap = ctx->mask_cap;
-        st = grow_floats(&ctx->mask_swa, &cap, mask_floats);
-    }
-    if (st != LOCALAI_STATUS_OK) return st;
-    ctx->mask_cap = cap;
-    lai_kv_build_mask(&ctx->kv, n_kv, n_tokens, ctx->pos, ctx->seq, 0, ctx->mask);
-    if (ctx->mask_swa != NULL && lai_forward_has_swa(hp))
-        lai_kv_build_mask(&ctx->kv, n_kv, n_tokens, ctx->pos, ctx->seq, hp->n_swa, ctx->mask_swa);
-
+    ctx->graph_logits = NULL;
     lai_graph_reset(&ctx->graph);
     lai_forward f;
     memset(&f, 0, sizeof f);
@@ -90,38 +74,43 @@ static localai_status run_graph(localai_context *ctx, uint32_t n_tokens, uint32_
     f.g = &ctx->graph;
     f.n_tokens = n_tokens;
     f.n_outputs = n_rows;
-    f.n_kv = n_kv;
     /* The context per sequence as llama.cpp counts it, since phi3's choice of long or short
      * rope factors depends on it: llama.cpp pads n_ctx, then each sequence's share, up to
      * multiples of 256 (n_ctx <= 2^24 here, so no overflow). */
     f.n_ctx_seq = ((ctx->n_ctx + 255u) / 256u * 256u / ctx->n_seq_max + 255u) / 256u * 256u;
     lai_tensor *logits = lai_forward_build(&f);
     if (logits == NULL) return ctx->graph.status != LOCALAI_STATUS_OK ? ctx->graph.status : LOCALAI_STATUS_INTERNAL;
-    if ((st = lai_graph_plan(&ctx->graph)) != LOCALAI_STATUS_OK) return st;
+    localai_status st = lai_graph_plan(&ctx->graph);
+    if (st != LOCALAI_STATUS_OK) return st;
     if (ctx->compute_buffer == NULL || ctx->compute_buffer->size < ctx->graph.planned_size) {
-        size_t size = grown_size(ctx->compute_buffer ? ctx->compute_buffer->size : 0, ctx->graph.planned_size);
         if (ctx->compute_buffer != NULL) be->vt->buffer_free(be, ctx->compute_buffer);
         ctx->compute_buffer = NULL;
-        if ((st = be->vt->buffer_alloc(be, size, &ctx->compute_buffer)) != LOCALAI_STATUS_OK)
+        if ((st = be->vt->buffer_alloc(be, ctx->graph.planned_size, &ctx->compute_buffer)) != LOCALAI_STATUS_OK)
             return st;
     }
     lai_graph_bind(&ctx->graph, ctx->compute_buffer);
-
-    const size_t i32 = sizeof(int32_t);
-    if ((st = be->vt->tensor_write(be, f.in.positions, ctx->pos, 0, n_tokens * i32)) ||
-        (st = be->vt->tensor_write(be, f.in.kv_slots, ctx->slots, 0, n_tokens * i32)) ||
-        (st = be->vt->tensor_write(be, f.in.mask, ctx->mask, 0, mask_floats * sizeof(float))))
-        return st;
-    if (f.in.mask_swa != NULL &&
-        (st = be->vt->tensor_write(be, f.in.mask_swa, ctx->mask_swa, 0, mask_floats * sizeof(float))))
-        return st;
-    if (f.in.out_ids != NULL &&
-        (st = be->vt->tensor_write(be, f.in.out_ids, ctx->out_ids, 0, n_rows * i32)))
-        return st;
-    /* tokens are written by the caller of run_graph (they come from the batch) */
+    ctx->in = f.in;
     ctx->graph_logits = logits;
-    ctx->graph_tokens = f.in.tokens;
+    ctx->graph_tokens_n = n_tokens;
+    ctx->graph_rows_n = n_rows;
     return LOCALAI_STATUS_OK;
+}
+
+/* Writes the batch's inputs; the cache's changed cells go to the device table. */
+static localai_status write_inputs(localai_context *ctx, const localai_batch *b, uint32_t n, uint32_t n_rows) {
+    lai_backend *be = ctx->model->device;
+    const size_t i32 = sizeof(int32_t);
+    ctx->info[0] = (int32_t)lai_kv_n_active(&ctx->kv);
+    memcpy(ctx->info + 1, ctx->pos, n * i32);
+    memcpy(ctx->info + 1 + n, ctx->seq, n * i32);
+    localai_status st;
+    if ((st = be->vt->tensor_write(be, ctx->in.tokens, b->tokens, 0, n * i32)) ||
+        (st = be->vt->tensor_write(be, ctx->in.kv_slots, ctx->slots, 0, n * i32)) ||
+        (st = be->vt->tensor_write(be, ctx->in.info, ctx->info, 0, (1 + 2 * (size_t)n) * i32)))
+        return st;
+    if (ctx->in.out_ids != NULL && (st = be->vt->tensor_write(be, ctx->in.out_ids, ctx->out_ids, 0, n_rows * i32)))
+        return st;
+    return lai_kv_sync(&ctx->kv);
 }
 
 localai_status lai_context_decode(localai_context *ctx, const localai_batch *batch) {
@@ -153,14 +142,13 @@ localai_status lai_context_decode(localai_context *ctx, const localai_batch *bat
         return lai_fail(LOCALAI_STATUS_CONTEXT_FULL, "localai_decode: the KV cache has room for %u "
                         "more tokens, the batch has %u (n_ctx %u)",
                         ctx->kv.n_cells - ctx->kv.n_used, n, ctx->n_ctx);
-    /* The batch's cells count as filled while the masks are made and the pass runs; any
-     * failure empties them again, which is all the rollback the cache needs (the data
-     * written to empty cells is never read). */
+    /* The batch's cells count as filled while the pass runs; any failure empties them
+     * again, which is all the rollback the cache needs (the data written to empty cells is
+     * never read). */
     lai_kv_fill(&ctx->kv, n, ctx->slots, ctx->pos, ctx->seq);
-    st = run_graph(ctx, n, n_rows);
+    st = prepare_graph(ctx, n, n_rows);
     lai_backend *be = ctx->model->device;
-    if (st == LOCALAI_STATUS_OK)
-        st = be->vt->tensor_write(be, ctx->graph_tokens, b.tokens, 0, n * sizeof(int32_t));
+    if (st == LOCALAI_STATUS_OK) st = write_inputs(ctx, &b, n, n_rows);
     if (st == LOCALAI_STATUS_OK) {
         lai_compute_opts opts = {ctx->params.abort_callback, ctx->params.abort_user};
         st = be->vt->compute(ctx->exec, &ctx->graph, &opts);

@@ -192,8 +192,8 @@ void lai_graph_mark_output(lai_graph *g, lai_tensor *t) {
 
 /* ---- op recording ---------------------------------------------------------------- */
 
-static lai_tensor *push_op(lai_graph *g, lai_op_kind kind, lai_tensor *dst, lai_tensor *s0,
-                           lai_tensor *s1, lai_tensor *s2, lai_tensor *s3) {
+static lai_tensor *push_op5(lai_graph *g, lai_op_kind kind, lai_tensor *dst, lai_tensor *s0,
+                            lai_tensor *s1, lai_tensor *s2, lai_tensor *s3, lai_tensor *s4) {
     if (g->status != LOCALAI_STATUS_OK || dst == NULL) return NULL;
     if (g->n_ops == g->cap_ops) {
         int32_t cap = g->cap_ops ? g->cap_ops * 2 : 256;
@@ -211,6 +211,7 @@ static lai_tensor *push_op(lai_graph *g, lai_op_kind kind, lai_tensor *dst, lai_
     op->src[1] = s1;
     op->src[2] = s2;
     op->src[3] = s3;
+    op->src[4] = s4;
     for (int i = 0; i < LAI_OP_MAX_SRC; i++) {
         if (op->src[i] == NULL) continue;
         lai_tensor *r = root_of(op->src[i]);
@@ -223,6 +224,11 @@ static lai_tensor *push_op(lai_graph *g, lai_op_kind kind, lai_tensor *dst, lai_
     if (rd->first_op < 0) rd->first_op = idx;
     if (rd->last_op < idx) rd->last_op = idx;
     return dst;
+}
+
+static lai_tensor *push_op(lai_graph *g, lai_op_kind kind, lai_tensor *dst, lai_tensor *s0,
+                           lai_tensor *s1, lai_tensor *s2, lai_tensor *s3) {
+    return push_op5(g, kind, dst, s0, s1, s2, s3, NULL);
 }
 
 /* Weights must be of a type some kernel can read: plain floats or a dequantizer. */
@@ -363,20 +369,21 @@ lai_tensor *lai_op_kv_store(lai_graph *g, lai_tensor *cache, lai_tensor *rows,
 }
 
 lai_tensor *lai_op_attention(lai_graph *g, lai_tensor *q, lai_tensor *k_cache,
-                             lai_tensor *v_cache, lai_tensor *mask, int32_t n_kv,
-                             int32_t n_head_kv, float scale, float softcap) {
+                             lai_tensor *v_cache, lai_tensor *info, lai_tensor *cells,
+                             int32_t n_swa, int32_t n_head_kv, float scale, float softcap) {
     if (g->status != LOCALAI_STATUS_OK) return NULL;
-    if (!is_f32_rows(q) || k_cache == NULL || v_cache == NULL || !is_f32_rows(mask) ||
+    if (!is_f32_rows(q) || k_cache == NULL || v_cache == NULL || info == NULL || cells == NULL ||
+        info->type != LAI_TYPE_I32 || info->ne[0] != 1 + 2 * q->ne[2] || cells->type != LAI_TYPE_I32 ||
+        cells->ne[0] < 2 || cells->ne[1] != k_cache->ne[1] || n_swa < 0 ||
         n_head_kv <= 0 || q->ne[1] % n_head_kv != 0 || q->ne[3] != 1 ||
         k_cache->ne[0] != q->ne[0] * n_head_kv || v_cache->ne[0] % n_head_kv != 0 ||
-        n_kv <= 0 || n_kv > k_cache->ne[1] || n_kv > v_cache->ne[1] || mask->ne[0] < n_kv ||
-        mask->ne[1] != q->ne[2])
+        k_cache->ne[1] != v_cache->ne[1])
         return graph_error(g, LOCALAI_STATUS_INTERNAL, "attention", "bad operands");
     int64_t head_dim_v = v_cache->ne[0] / n_head_kv;
     lai_tensor *dst = new_f32(g, head_dim_v * q->ne[1], q->ne[2], 1, 1, "attention");
-    if (push_op(g, LAI_OP_ATTENTION, dst, q, k_cache, v_cache, mask) == NULL) return NULL;
+    if (push_op5(g, LAI_OP_ATTENTION, dst, q, k_cache, v_cache, info, cells) == NULL) return NULL;
     lai_op *op = &g->ops[g->n_ops - 1];
-    op->ip[0] = n_kv;
+    op->ip[0] = n_swa;
     op->ip[1] = n_head_kv;
     op->fp[0] = scale;
     op->fp[1] = softcap;

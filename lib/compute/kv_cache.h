@@ -6,19 +6,26 @@
 
 /*
  * n_cells rows per layer; row c of layer il's K tensor holds the keys of whatever token
- * cell c holds (all KV heads, head_dim_k each), likewise V. A cell is empty (pos -1) or
- * holds one position that belongs to one or more sequences (kv_copy shares cells rather
- * than copying data). The cell arrays live on the host: the mask that tells attention
- * which cells each token sees is computed from them before a batch runs.
+ * cell c holds (all KV heads, head_dim_k each), likewise V. Each layer's K and V live in
+ * a buffer of their own, so no single allocation grows with the layer count. A cell is
+ * empty (pos -1) or holds one position that belongs to one or more sequences (kv_copy
+ * shares cells rather than copying data).
+ *
+ * The cell table is a tensor attention reads on the device ([1 + seq_words, n_cells]
+ * int32: the position, then the sequence bit set), so which cells a token sees is worked
+ * out inside attention and nothing per batch depends on the cache's contents. The host
+ * keeps the table's master copy; lai_kv_sync() sends the rows changed since the last sync.
  */
 typedef struct lai_kv_cache {
     lai_backend *backend;
-    lai_buffer *buffer;
     uint32_t type;        /* LAI_TYPE_F16 or LAI_TYPE_F32 */
-    uint32_t n_cells, n_layer, n_seq_max, seq_words;
+    uint32_t n_cells, n_layer, n_seq_max, seq_words; /* seq_words: 32-bit words per cell */
+    lai_buffer **layers;  /* n_layer buffers: K then V */
     lai_tensor *k, *v;    /* n_layer each: [k_row, n_cells], [v_row, n_cells] */
-    int32_t *pos;         /* n_cells; -1 = empty */
-    uint64_t *seq;        /* n_cells * seq_words bits */
+    int32_t *cells;       /* host table: n_cells rows of 1 + seq_words */
+    lai_buffer *cells_buffer;
+    lai_tensor cells_tensor;
+    uint32_t dirty_lo, dirty_hi; /* rows changed since the last sync: [lo, hi) */
     uint32_t n_used;
 } lai_kv_cache;
 
@@ -28,8 +35,13 @@ localai_status lai_kv_cache_init(lai_kv_cache *kv, lai_backend *backend, uint32_
 void lai_kv_cache_free(lai_kv_cache *kv);
 size_t lai_kv_cache_bytes(const lai_kv_cache *kv);
 
+static inline int32_t lai_kv_pos(const lai_kv_cache *kv, uint32_t cell) {
+    return kv->cells[(size_t)cell * (1 + kv->seq_words)];
+}
+
 static inline int lai_kv_has_seq(const lai_kv_cache *kv, uint32_t cell, uint32_t s) {
-    return (int)((kv->seq[(size_t)cell * kv->seq_words + s / 64] >> (s % 64)) & 1u);
+    const uint32_t w = (uint32_t)kv->cells[(size_t)cell * (1 + kv->seq_words) + 1 + s / 32];
+    return (int)((w >> (s % 32)) & 1u);
 }
 
 void lai_kv_clear(lai_kv_cache *kv);
@@ -50,10 +62,7 @@ void lai_kv_fill(lai_kv_cache *kv, uint32_t n, const int32_t *slots, const int32
 void lai_kv_unfill(lai_kv_cache *kv, uint32_t n, const int32_t *slots);
 /* One past the highest non-empty cell: attention only needs to look that far. */
 uint32_t lai_kv_n_active(const lai_kv_cache *kv);
-/* mask[t * n_kv + c] = 0 when token t (position pos[t] of sequence seq[t]) sees cell c:
- * the cell is in that sequence at a position <= pos[t], and, when n_swa > 0, at a
- * position > pos[t] - n_swa. -INFINITY otherwise. */
-void lai_kv_build_mask(const lai_kv_cache *kv, uint32_t n_kv, uint32_t n_tokens,
-                       const int32_t *pos, const int32_t *seq, uint32_t n_swa, float *mask);
+/* Sends the cell rows changed since the last sync to the device table. */
+localai_status lai_kv_sync(lai_kv_cache *kv);
 
 #endif /* LAI_KV_CACHE_H */

@@ -15,13 +15,12 @@
 #define TOKEN_BLOCK 8
 
 typedef struct att_shape {
-    int64_t hd_k, hd_v, n_head, n_tok, group, n_kv, n_head_kv;
+    int64_t hd_k, hd_v, n_head, n_tok, group, n_head_kv;
     int64_t max_queries; /* group * TOKEN_BLOCK */
 } att_shape;
 
 static void shape_of(const lai_op *op, att_shape *s) {
     const lai_tensor *q = op->src[0], *v = op->src[2];
-    s->n_kv = op->ip[0];
     s->n_head_kv = op->ip[1];
     s->hd_k = q->ne[0];
     s->n_head = q->ne[1];
@@ -35,10 +34,10 @@ size_t lai_cpu_attention_work_size(const lai_op *op) {
     att_shape s;
     shape_of(op, &s);
     /* converted K and V chunks, one chunk of scores per query, an output accumulator and
-     * a running max and sum per query */
+     * a running max and sum per query, and which cells of the chunk each token sees */
     const size_t floats = (size_t)CHUNK * (size_t)(s.hd_k + s.hd_v) + (size_t)s.max_queries * CHUNK +
                           (size_t)s.max_queries * (size_t)s.hd_v + 2 * (size_t)s.max_queries + 64;
-    return floats * sizeof(float);
+    return floats * sizeof(float) + TOKEN_BLOCK * CHUNK;
 }
 
 /* Rows [c0, c0 + n) of head kh of a cache tensor as f32, or a pointer into the cache when
@@ -57,13 +56,18 @@ static const float *cache_rows(const lai_cpu_kernels *k, const lai_tensor *cache
 }
 
 void lai_cpu_attention(const lai_op *op, const lai_cpu_thread *th) {
-    const lai_tensor *q = op->src[0], *kc = op->src[1], *vc = op->src[2], *mask = op->src[3];
-    const lai_tensor *dst = op->dst;
+    const lai_tensor *q = op->src[0], *kc = op->src[1], *vc = op->src[2], *dst = op->dst;
+    const int32_t *info = (const int32_t *)lai_cpu_data(op->src[3]);
+    const int32_t *cells = (const int32_t *)lai_cpu_data(op->src[4]);
+    const int64_t row_ints = op->src[4]->ne[0], n_cells = op->src[4]->ne[1];
+    const int32_t n_swa = op->ip[0];
     const lai_cpu_kernels *k = th->k;
     const float scale = op->fp[0], softcap = op->fp[1];
     att_shape s;
     shape_of(op, &s);
     const int64_t hd_k = s.hd_k, hd_v = s.hd_v, G = s.group;
+    const int64_t n_kv = LAI_MAX(0, LAI_MIN((int64_t)info[0], n_cells));
+    const int32_t *tok_pos = info + 1, *tok_seq = info + 1 + s.n_tok;
 
     float *kbuf = th->wdata;
     float *vbuf = kbuf + CHUNK * hd_k;
@@ -71,6 +75,7 @@ void lai_cpu_attention(const lai_op *op, const lai_cpu_thread *th) {
     float *acc = scores + s.max_queries * CHUNK;     /* [query][hd_v] */
     float *run_max = acc + s.max_queries * hd_v;
     float *run_sum = run_max + s.max_queries;
+    uint8_t *seen = (uint8_t *)(run_sum + s.max_queries + 64); /* [token][CHUNK] */
 
     const int64_t n_blocks = (s.n_tok + TOKEN_BLOCK - 1) / TOKEN_BLOCK;
     const int64_t n_units = n_blocks * s.n_head_kv;
@@ -82,36 +87,40 @@ void lai_cpu_attention(const lai_op *op, const lai_cpu_thread *th) {
             run_sum[i] = 0.0f;
         }
         memset(acc, 0, (size_t)(nq * hd_v) * sizeof(float));
-        for (int64_t c0 = 0; c0 < s.n_kv; c0 += CHUNK) {
-            const int64_t nc = LAI_MIN(CHUNK, s.n_kv - c0);
-            /* which tokens of the block see some cell of this chunk */
+        for (int64_t c0 = 0; c0 < n_kv; c0 += CHUNK) {
+            const int64_t nc = LAI_MIN(CHUNK, n_kv - c0);
+            /* which cells of this chunk each token of the block sees (the causal,
+             * sequence and sliding-window rules of LAI_OP_ATTENTION) */
             int any = 0;
-            for (int64_t t = 0; t < nt && !any; t++) {
-                const float *mr = (const float *)(lai_cpu_data(mask) + (size_t)(t0 + t) * mask->nb[1]) + c0;
-                for (int64_t c = 0; c < nc; c++)
-                    if (mr[c] != -INFINITY) {
-                        any = 1;
-                        break;
-                    }
+            for (int64_t t = 0; t < nt; t++) {
+                const int32_t p = tok_pos[t0 + t], sq = tok_seq[t0 + t];
+                for (int64_t c = 0; c < nc; c++) {
+                    const int32_t *row = cells + (size_t)(c0 + c) * (size_t)row_ints;
+                    const int32_t cp = row[0];
+                    int vis = cp >= 0 && cp <= p && sq >= 0 && sq / 32 < row_ints - 1 &&
+                              (((uint32_t)row[1 + sq / 32] >> (sq % 32)) & 1u);
+                    if (vis && n_swa > 0 && (int64_t)p - cp >= n_swa) vis = 0;
+                    seen[t * CHUNK + c] = (uint8_t)vis;
+                    any |= vis;
+                }
             }
             if (!any) continue;
             size_t kstride, vstride;
             const float *krows = cache_rows(k, kc, kh, hd_k, c0, nc, kbuf, &kstride);
             for (int64_t t = 0; t < nt; t++) {
-                const float *mr = (const float *)(lai_cpu_data(mask) + (size_t)(t0 + t) * mask->nb[1]) + c0;
+                const uint8_t *vis = seen + t * CHUNK;
                 for (int64_t g = 0; g < G; g++) {
                     const int64_t h = kh * G + g, qi = t * G + g;
                     const float *qr = (const float *)(lai_cpu_data(q) + (size_t)h * q->nb[1] + (size_t)(t0 + t) * q->nb[2]);
                     float *sc = scores + qi * CHUNK;
                     float mx = -INFINITY;
                     for (int64_t c = 0; c < nc; c++) {
-                        if (mr[c] == -INFINITY) {
+                        if (!vis[c]) {
                             sc[c] = -INFINITY;
                             continue;
                         }
                         float v = scale * k->dot_f32(qr, krows + (size_t)c * kstride, hd_k);
                         if (softcap > 0.0f) v = softcap * tanhf(v / softcap);
-                        v += mr[c];
                         sc[c] = v;
                         if (v > mx) mx = v;
                     }

@@ -1,4 +1,4 @@
-/* cpu_features.c - detects AVX2 / AVX-512 / VNNI / NEON once, at first use. */
+/* cpu_features.c - detects AVX2 / AVX-512 / VNNI / NEON / dotprod / i8mm once, at first use. */
 #include "cpu_features.h"
 
 #include "cpu_kernels.h"
@@ -6,6 +6,25 @@
 #include "../base/platform.h"
 
 #include <stdio.h>
+
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+/* The kernel's hwcap bits (asm/hwcap.h), for C libraries whose headers predate them. */
+#ifndef HWCAP_ASIMD
+#define HWCAP_ASIMD (1UL << 1)
+#endif
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1UL << 20)
+#endif
+#ifndef AT_HWCAP2
+#define AT_HWCAP2 26
+#endif
+#ifndef HWCAP2_I8MM
+#define HWCAP2_I8MM (1UL << 13)
+#endif
+#elif defined(__aarch64__) && defined(__APPLE__)
+#include <sys/sysctl.h>
+#endif
 
 static lai_cpu_features detected;
 static lai_once detect_once = LAI_ONCE_INIT;
@@ -28,9 +47,29 @@ static void detect(void) {
         detected.avxvnni = (a >> 4) & 1;
     }
 #elif defined(__aarch64__)
+    /* What the compiler was told every target CPU has, then what this CPU reports: a build
+     * for plain armv8-a still uses dotprod and i8mm on a CPU that has them. */
     detected.neon = 1;
 #if defined(__ARM_FEATURE_DOTPROD)
     detected.dotprod = 1;
+#endif
+#if defined(__ARM_FEATURE_MATMUL_INT8)
+    detected.i8mm = 1;
+#endif
+#if defined(__linux__)
+    const unsigned long hwcap = getauxval(AT_HWCAP), hwcap2 = getauxval(AT_HWCAP2);
+    if (hwcap != 0) {
+        detected.neon = (hwcap & HWCAP_ASIMD) != 0;
+        detected.dotprod |= (hwcap & HWCAP_ASIMDDP) != 0;
+        detected.i8mm |= (hwcap2 & HWCAP2_I8MM) != 0;
+    }
+#elif defined(__APPLE__)
+    int on = 0;
+    size_t size = sizeof on;
+    if (sysctlbyname("hw.optional.arm.FEAT_DotProd", &on, &size, NULL, 0) == 0 && on) detected.dotprod = 1;
+    on = 0;
+    size = sizeof on;
+    if (sysctlbyname("hw.optional.arm.FEAT_I8MM", &on, &size, NULL, 0) == 0 && on) detected.i8mm = 1;
 #endif
 #endif
 }
@@ -53,7 +92,7 @@ void lai_cpu_features_describe(char *buf, size_t capacity) {
     struct { int on; const char *name; } flags[] = {
         {f->avx2, "avx2"}, {f->fma, "fma"}, {f->f16c, "f16c"}, {f->avx512f, "avx512f"},
         {f->avx512bw, "avx512bw"}, {f->avx512vnni, "avx512vnni"}, {f->avxvnni, "avxvnni"},
-        {f->neon, "neon"}, {f->dotprod, "dotprod"},
+        {f->neon, "neon"}, {f->dotprod, "dotprod"}, {f->i8mm, "i8mm"},
     };
     for (size_t i = 0; i < LAI_ARRAY_LEN(flags); i++) {
         if (!flags[i].on || n < 0 || (size_t)n >= capacity) continue;

@@ -5,7 +5,8 @@
 #include "../base/base.h"
 
 typedef struct lai_cpu_features {
-    int avx2, fma, f16c, avx512f, avx512bw, avx512vl, avx512vnni, avxvnni, neon, dotprod;
+    int avx2, fma, f16c, avx512f, avx512bw, avx512vl, avx512vnni, avxvnni;
+    int neon, dotprod, i8mm; /* AArch64: Advanced SIMD, SDOT/UDOT (ARMv8.2), SMMLA (ARMv8.6) */
 } lai_cpu_features;
 
 /* Detected once per process (thread-safe); never NULL. */

@@ -1,6 +1,1009 @@
-/* cpu_kernels_avx2.c - the AVX2 level (AVX2, FMA, F16C). */
+/* cpu_kernels_avx2.c - the AVX2 level (AVX2, FMA, F16C): maddubs dots, GEMM tiles of 8 columns, f16 and float rows. */
 #include "cpu_kernels.h"
 
-/* The AVX2 kernels are not written yet: the level is unavailable and such CPUs run the
- * scalar level. */
+#include "../base/platform.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+
+/* This file alone is compiled for AVX2; nothing here runs before lai_cpu_kernels_get()
+ * has checked that the CPU has every feature named. */
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c")
+#endif
+
+#include <immintrin.h>
+#include <math.h>
+
+#include "../quant/blocks.h"
+#include "../quant/quant_k_impl.h"
+#include "cpu_ops.h"
+#include "cpu_vecdot.h"
+
+/*
+ * Integer products without VNNI: vpmaddubsw multiplies unsigned bytes by signed bytes and
+ * adds neighbouring pairs into saturating 16-bit lanes, vpmaddwd widens (or scales) those
+ * to 32 bits. A pair never saturates while the unsigned operand stays below 128 (the
+ * activations are -127..127), so weights of up to 7 bits go in as unsigned bytes u = q +
+ * off and the offset comes off through the activation sums; 8-bit signed weights (Q8_0,
+ * IQ4_NL, IQ4_XS) use the sign trick: |w| times a carrying w's sign.
+ */
+
+static inline float f16(uint16_t h) { return _cvtsh_ss(h); }
+static inline float f16_round(float x) { return lai_cpu_f16(lai_f32_to_f16(x)); }
+
+static inline int32_t load_i32(const void *p) {
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline __m256i loadu256(const void *p) { return _mm256_loadu_si256((const __m256i *)p); }
+
+static inline float hsum_ps(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+static inline float hmax_ps(__m256 v) {
+    __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_max_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+static inline int32_t hsum_epi32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtsi128_si32(s);
+}
+
+static inline __m256 abs_ps(__m256 v) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v); }
+
+/* ---- activation rounding (the same bytes as lai_quantize_act_q8 / _q8k) ---------- */
+
+/* 32 int32 (-127..127) in four vectors to 32 bytes in order. */
+static inline __m256i pack_32(__m256i q0, __m256i q1, __m256i q2, __m256i q3) {
+    /* packs work per 128-bit lane: the result holds 4-byte runs in the order 0 2 4 6 1 3 5 7 */
+    const __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(q0, q1), _mm256_packs_epi32(q2, q3));
+    return _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+static void quantize_q8(const float *x, void *out, int64_t n) {
+    lai_act_q8 *a = out;
+    for (int64_t b = 0; b < n / 32; b++, x += 32) {
+        const __m256 v0 = _mm256_loadu_ps(x), v1 = _mm256_loadu_ps(x + 8);
+        const __m256 v2 = _mm256_loadu_ps(x + 16), v3 = _mm256_loadu_ps(x + 24);
+        const float amax =
+            hmax_ps(_mm256_max_ps(_mm256_max_ps(abs_ps(v0), abs_ps(v1)), _mm256_max_ps(abs_ps(v2), abs_ps(v3))));
+        const float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        const __m256 vid = _mm256_set1_ps(id);
+        /* vcvtps2dq rounds to nearest even, as lrintf in the default rounding mode */
+        const __m256i q0 = _mm256_cvtps_epi32(_mm256_mul_ps(v0, vid));
+        const __m256i q1 = _mm256_cvtps_epi32(_mm256_mul_ps(v1, vid));
+        const __m256i q2 = _mm256_cvtps_epi32(_mm256_mul_ps(v2, vid));
+        const __m256i q3 = _mm256_cvtps_epi32(_mm256_mul_ps(v3, vid));
+        _mm256_storeu_si256((__m256i *)a[b].qs, pack_32(q0, q1, q2, q3));
+        const int32_t sum = hsum_epi32(_mm256_add_epi32(_mm256_add_epi32(q0, q1), _mm256_add_epi32(q2, q3)));
+        a[b].d = f16_round(d);
+        a[b].s = f16_round(d * (float)sum);
+        a[b].sum = sum;
+        a[b].unused = 0;
+    }
+}
+
+static void quantize_q8k(const float *x, void *out, int64_t n) {
+    lai_act_q8k *a = out;
+    for (int64_t b = 0; b < n / 256; b++, x += 256) {
+        __m256 m = _mm256_setzero_ps();
+        for (int i = 0; i < 32; i++) m = _mm256_max_ps(m, abs_ps(_mm256_loadu_ps(x + 8 * i)));
+        const float amax = hmax_ps(m);
+        if (amax == 0.0f) {
+            memset(&a[b], 0, sizeof a[b]);
+            continue;
+        }
+        /* the signed value of the first element of largest magnitude, as the reference */
+        float max = 0.0f;
+        const __m256 vamax = _mm256_set1_ps(amax);
+        for (int i = 0; i < 32; i++) {
+            const int hit = _mm256_movemask_ps(_mm256_cmp_ps(abs_ps(_mm256_loadu_ps(x + 8 * i)), vamax, _CMP_EQ_OQ));
+            if (hit) {
+                max = x[8 * i + __builtin_ctz((unsigned)hit)];
+                break;
+            }
+        }
+        const float iscale = -127.0f / max;
+        const __m256 vis = _mm256_set1_ps(iscale);
+        const __m256i top = _mm256_set1_epi32(127);
+        for (int g = 0; g < 8; g++) { /* 32 elements, two sums of 16 */
+            const float *xg = x + 32 * g;
+            const __m256i q0 = _mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xg), vis)), top);
+            const __m256i q1 = _mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xg + 8), vis)), top);
+            const __m256i q2 = _mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xg + 16), vis)), top);
+            const __m256i q3 = _mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xg + 24), vis)), top);
+            _mm256_storeu_si256((__m256i *)(a[b].qs + 32 * g), pack_32(q0, q1, q2, q3));
+            a[b].bsums[2 * g] = (int16_t)hsum_epi32(_mm256_add_epi32(q0, q1));
+            a[b].bsums[2 * g + 1] = (int16_t)hsum_epi32(_mm256_add_epi32(q2, q3));
+        }
+        a[b].d = 1.0f / iscale;
+        memset(a[b].unused, 0, sizeof a[b].unused);
+    }
+}
+
+/* ---- weight bytes ----------------------------------------------------------------- */
+
+/* 16 bytes of nibbles as 32 bytes [low nibbles | high nibbles]: the element order of the
+ * 32-element formats and of one IQ4_XS sub-block. */
+static inline __m256i nibbles_32(const uint8_t *q) {
+    const __m128i v = _mm_loadu_si128((const __m128i *)q);
+    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(v, 4), v), _mm256_set1_epi8(0x0f));
+}
+
+/* Bit j of a little-endian 32-bit word as byte j: 0xff when set. */
+static inline __m256i bits_32(const uint8_t *qh) {
+    const __m256i shuf = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0);
+    const __m256i bytes = _mm256_shuffle_epi8(_mm256_set1_epi32(load_i32(qh)), shuf);
+    /* byte k of each 8 gets every bit but bit k: all ones exactly when bit k was set */
+    const __m256i probe = _mm256_or_si256(bytes, _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe));
+    return _mm256_cmpeq_epi8(probe, _mm256_set1_epi64x(-1));
+}
+
+/* Q5_0 / Q5_1 bytes 0..31 of one block. */
+static inline __m256i q5_bytes(const uint8_t *qs, const uint8_t *qh) {
+    return _mm256_or_si256(nibbles_32(qs), _mm256_and_si256(bits_32(qh), _mm256_set1_epi8(0x10)));
+}
+
+static inline __m256i iq4_table(void) {
+    return _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)lai_iq4nl_values));
+}
+
+/* Bits s of every byte (one bit per byte, s constant after unrolling) moved to bit `to`. */
+static inline __m256i bit_to(__m256i h, int s, int to) {
+    const __m256i b = _mm256_and_si256(_mm256_srli_epi16(h, s), _mm256_set1_epi8(1));
+    return _mm256_slli_epi16(b, to);
+}
+
+/* Q4_K / Q5_K: sub-blocks 2j (low nibbles) and 2j + 1 (high) of 32 bytes of qs, the
+ * fifth bit from qh (bit s of qh[l] for sub-block s) when qh is not NULL. */
+static inline void q45_K_pair(const uint8_t *qs, const uint8_t *qh, int j, __m256i *lo, __m256i *hi) {
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
+    const __m256i q = loadu256(qs + 32 * j);
+    *lo = _mm256_and_si256(q, m4);
+    *hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+    if (qh != NULL) {
+        const __m256i h = loadu256(qh);
+        *lo = _mm256_or_si256(*lo, bit_to(h, 2 * j, 4));
+        *hi = _mm256_or_si256(*hi, bit_to(h, 2 * j + 1, 4));
+    }
+}
+
+/* Q6_K bytes (0..63) of the four 32-element groups of one half (see
+ * lai_dequantize_row_q6_K). */
+static inline void q6_K_half(const uint8_t *ql, const uint8_t *qh, __m256i u[4]) {
+    const __m256i m4 = _mm256_set1_epi8(0x0f), m3 = _mm256_set1_epi8(3);
+    const __m256i l0 = loadu256(ql), l1 = loadu256(ql + 32), h = loadu256(qh);
+    u[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(h, m3), 4));
+    u[1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), m3), 4));
+    u[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), m3), 4));
+    u[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), m3), 4));
+}
+
+/* Q2_K / Q3_K: the 2-bit values of group g (32 elements) of one half, from its 32 qs
+ * bytes; Q3_K adds the high bit (bit 4 * half + g of hmask[l]) as bit 2. */
+static inline __m256i q2_group(__m256i q, int g) {
+    return _mm256_and_si256(_mm256_srli_epi16(q, 2 * g), _mm256_set1_epi8(3));
+}
+
+static inline __m256i q3_group(__m256i q, __m256i hm, int half, int g) {
+    return _mm256_or_si256(q2_group(q, g), bit_to(hm, 4 * half + g, 2));
+}
+
+/* Q4_K / Q5_K scales (bytes 0..7) and mins (bytes 8..15) of the 12 packed bytes, as
+ * lai_k4_scale_min. */
+static inline void k4_scales_mins(const uint8_t *scales, uint32_t out[4]) {
+    uint32_t v[3];
+    memcpy(v, scales, sizeof v);
+    out[0] = v[0] & 0x3f3f3f3fu;
+    out[1] = (v[2] & 0x0f0f0f0fu) | (((v[0] >> 6) & 0x03030303u) << 4);
+    out[2] = v[1] & 0x3f3f3f3fu;
+    out[3] = ((v[2] >> 4) & 0x0f0f0f0fu) | (((v[1] >> 6) & 0x03030303u) << 4);
+}
+
+/* Q3_K's 16 signed scales (-32..31), as lai_k3_scale. */
+static inline void k3_scales(const uint8_t *scales, int8_t out[16]) {
+    uint32_t v[3], r[4];
+    memcpy(v, scales, sizeof v);
+    const uint32_t t = v[2];
+    r[0] = (v[0] & 0x0f0f0f0fu) | ((t & 0x03030303u) << 4);
+    r[1] = (v[1] & 0x0f0f0f0fu) | (((t >> 2) & 0x03030303u) << 4);
+    r[2] = ((v[0] >> 4) & 0x0f0f0f0fu) | (((t >> 4) & 0x03030303u) << 4);
+    r[3] = ((v[1] >> 4) & 0x0f0f0f0fu) | (((t >> 6) & 0x03030303u) << 4);
+    const __m128i s = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)r), _mm_set1_epi8(32));
+    _mm_storeu_si128((__m128i *)out, s);
+}
+
+/* IQ4_XS: the signed scale (-32..31) of sub-block s. */
+static inline int iq4_xs_scale(const lai_block_iq4_xs *b, int s) {
+    return (((b->scales_l[s / 2] >> (4 * (s % 2))) & 0x0f) | (((b->scales_h >> (2 * s)) & 3) << 4)) - 32;
+}
+
+/* ---- matrix-vector dots ----------------------------------------------------------- */
+
+/* 32 products u * a (u unsigned below 128) summed to 8 int32. */
+static inline __m256i dot_u8(__m256i u, __m256i a) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, a), _mm256_set1_epi16(1));
+}
+
+/* The same for signed weights w (-128..127): |w| times a with w's sign. */
+static inline __m256i dot_s8(__m256i w, __m256i a) {
+    return dot_u8(_mm256_abs_epi8(w), _mm256_sign_epi8(a, w));
+}
+
+/* 16-bit pair sums of u * a, each pair scaled by s (signed 16-bit) into int32. */
+static inline __m256i dot_u8_scaled(__m256i u, __m256i a, __m256i s) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, a), s);
+}
+
+/* A value in lane 0 only, to take a block's offset term off its lane sums. */
+static inline __m256i lane0(int32_t v) { return _mm256_setr_epi32(v, 0, 0, 0, 0, 0, 0, 0); }
+
+/* Two scales for the lane halves [elements 0..15 | 16..31] of a 32-byte product. */
+static inline __m256i two_scales16(int s0, int s1) {
+    return _mm256_set_m128i(_mm_set1_epi16((short)s1), _mm_set1_epi16((short)s0));
+}
+
+/* The 32-element formats: per block an integer dot (8 lanes), its scale, and for Q4_1 /
+ * Q5_1 the min term; two accumulators for two blocks in flight. */
+#define DOT32_LOOP(BLOCK_T, LANES, MIN_TERM)                                                       \
+    const BLOCK_T *w = wr;                                                                         \
+    const lai_act_q8 *a = ar;                                                                      \
+    const int64_t nb = n / 32;                                                                     \
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();                                 \
+    float sum_min = 0.0f;                                                                          \
+    (void)sum_min;                                                                                 \
+    int64_t b = 0;                                                                                 \
+    for (; b + 2 <= nb; b += 2) {                                                                  \
+        {                                                                                          \
+            const int64_t i = b;                                                                   \
+            acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(LANES), _mm256_set1_ps(f16(w[i].d) * a[i].d), acc0); \
+            MIN_TERM;                                                                              \
+        }                                                                                          \
+        {                                                                                          \
+            const int64_t i = b + 1;                                                               \
+            acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(LANES), _mm256_set1_ps(f16(w[i].d) * a[i].d), acc1); \
+            MIN_TERM;                                                                              \
+        }                                                                                          \
+    }                                                                                              \
+    for (; b < nb; b++) {                                                                          \
+        const int64_t i = b;                                                                       \
+        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(LANES), _mm256_set1_ps(f16(w[i].d) * a[i].d), acc0); \
+        MIN_TERM;                                                                                  \
+    }                                                                                              \
+    return hsum_ps(_mm256_add_ps(acc0, acc1)) + sum_min
+
+#define ACT(i) loadu256(a[i].qs)
+
+static float vec_dot_q4_0(const void *wr, const void *ar, int64_t n) {
+    DOT32_LOOP(lai_block_q4_0, _mm256_sub_epi32(dot_u8(nibbles_32(w[i].qs), ACT(i)), lane0(8 * a[i].sum)), (void)0);
+}
+
+static float vec_dot_q4_1(const void *wr, const void *ar, int64_t n) {
+    DOT32_LOOP(lai_block_q4_1, dot_u8(nibbles_32(w[i].qs), ACT(i)), sum_min += f16(w[i].m) * a[i].s);
+}
+
+static float vec_dot_q5_0(const void *wr, const void *ar, int64_t n) {
+    DOT32_LOOP(lai_block_q5_0, _mm256_sub_epi32(dot_u8(q5_bytes(w[i].qs, w[i].qh), ACT(i)), lane0(16 * a[i].sum)),
+               (void)0);
+}
+
+static float vec_dot_q5_1(const void *wr, const void *ar, int64_t n) {
+    DOT32_LOOP(lai_block_q5_1, dot_u8(q5_bytes(w[i].qs, w[i].qh), ACT(i)), sum_min += f16(w[i].m) * a[i].s);
+}
+
+static float vec_dot_q8_0(const void *wr, const void *ar, int64_t n) {
+    DOT32_LOOP(lai_block_q8_0, dot_s8(loadu256(w[i].qs), ACT(i)), (void)0);
+}
+
+static float vec_dot_iq4_nl(const void *wr, const void *ar, int64_t n) {
+    const __m256i table = iq4_table();
+    DOT32_LOOP(lai_block_iq4_nl, dot_s8(_mm256_shuffle_epi8(table, nibbles_32(w[i].qs)), ACT(i)), (void)0);
+}
+
+#undef ACT
+#undef DOT32_LOOP
+
+/* The K-quants: integer sums per super-block in 8 lanes, scaled once per super-block. */
+
+static inline void dot_q45_K(const uint8_t *scales, uint16_t d16, uint16_t dmin16, const uint8_t *qs,
+                              const uint8_t *qh, const lai_act_q8k *a, __m256 *acc, __m128 *acc_min) {
+    uint32_t sm[4];
+    k4_scales_mins(scales, sm);
+    const uint8_t *sc = (const uint8_t *)sm;
+    /* mins times the activation sums of each sub-block of 32 */
+    const __m128i bsum32 = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)a->bsums),
+                                          _mm_loadu_si128((const __m128i *)(a->bsums + 8)));
+    const __m128i mins = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)(sc + 8)));
+    *acc_min = _mm_fmadd_ps(_mm_set1_ps(a->d * f16(dmin16)), _mm_cvtepi32_ps(_mm_madd_epi16(mins, bsum32)), *acc_min);
+    __m256i isum = _mm256_setzero_si256();
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++) {
+        __m256i lo, hi;
+        q45_K_pair(qs, qh, j, &lo, &hi);
+        const __m256i plo = dot_u8_scaled(lo, loadu256(a->qs + 64 * j), _mm256_set1_epi16(sc[2 * j]));
+        const __m256i phi = dot_u8_scaled(hi, loadu256(a->qs + 64 * j + 32), _mm256_set1_epi16(sc[2 * j + 1]));
+        isum = _mm256_add_epi32(isum, _mm256_add_epi32(plo, phi));
+    }
+    *acc = _mm256_fmadd_ps(_mm256_set1_ps(a->d * f16(d16)), _mm256_cvtepi32_ps(isum), *acc);
+}
+
+/* d * sum_q minus dmin * sum_m, over the super-blocks */
+static inline float k_result(__m256 acc, __m128 acc_min) {
+    __m128 m = _mm_add_ps(acc_min, _mm_movehl_ps(acc_min, acc_min));
+    m = _mm_add_ss(m, _mm_movehdup_ps(m));
+    return hsum_ps(acc) - _mm_cvtss_f32(m);
+}
+
+static float vec_dot_q4_K(const void *wr, const void *ar, int64_t n) {
+    const lai_block_q4_K *w = wr;
+    const lai_act_q8k *a = ar;
+    __m256 acc = _mm256_setzero_ps();
+    __m128 acc_min = _mm_setzero_ps();
+    for (int64_t b = 0; b < n / 256; b++) dot_q45_K(w[b].scales, w[b].d, w[b].dmin, w[b].qs, NULL, &a[b], &acc, &acc_min);
+    return k_result(acc, acc_min);
+}
+
+static float vec_dot_q5_K(const void *wr, const void *ar, int64_t n) {
+    const lai_block_q5_K *w = wr;
+    const lai_act_q8k *a = ar;
+    __m256 acc = _mm256_setzero_ps();
+    __m128 acc_min = _mm_setzero_ps();
+    for (int64_t b = 0; b < n / 256; b++)
+        dot_q45_K(w[b].scales, w[b].d, w[b].dmin, w[b].qs, w[b].qh, &a[b], &acc, &acc_min);
+    return k_result(acc, acc_min);
+}
+
+/* sum over the 16 sub-blocks of 16 of scale_j * bsums_j (scales signed bytes) */
+static inline __m256i scaled_bsums(const int8_t *scales, const int16_t *bsums) {
+    return _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)scales)), loadu256(bsums));
+}
+
+static float vec_dot_q6_K(const void *wr, const void *ar, int64_t n) {
+    const lai_block_q6_K *w = wr;
+    const lai_act_q8k *a = ar;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / 256; b++) {
+        const int8_t *sc = w[b].scales;
+        /* the values were stored + 32: take 32 * sum(scale * bsum) off */
+        __m256i isum = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(scaled_bsums(sc, a[b].bsums), 5));
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; h++) {
+            __m256i u[4];
+            q6_K_half(w[b].ql + 64 * h, w[b].qh + 32 * h, u);
+#pragma GCC unroll 4
+            for (int g = 0; g < 4; g++) {
+                const int s = 8 * h + 2 * g;
+                isum = _mm256_add_epi32(isum, dot_u8_scaled(u[g], loadu256(a[b].qs + 128 * h + 32 * g),
+                                                             two_scales16(sc[s], sc[s + 1])));
+            }
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(f16(w[b].d) * a[b].d), _mm256_cvtepi32_ps(isum), acc);
+    }
+    return hsum_ps(acc);
+}
+
+static float vec_dot_q2_K(const void *wr, const void *ar, int64_t n) {
+    const lai_block_q2_K *w = wr;
+    const lai_act_q8k *a = ar;
+    __m256 acc = _mm256_setzero_ps(), acc_min = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / 256; b++) {
+        const __m128i scm = _mm_loadu_si128((const __m128i *)w[b].scales);
+        const __m256i mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(scm, 4), _mm_set1_epi8(0x0f)));
+        const __m256i summ = _mm256_madd_epi16(mins, loadu256(a[b].bsums));
+        __m256i isum = _mm256_setzero_si256();
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; h++) {
+            const __m256i q = loadu256(w[b].qs + 32 * h);
+#pragma GCC unroll 4
+            for (int g = 0; g < 4; g++) {
+                const int s = 8 * h + 2 * g;
+                isum = _mm256_add_epi32(isum, dot_u8_scaled(q2_group(q, g), loadu256(a[b].qs + 128 * h + 32 * g),
+                                                             two_scales16(w[b].scales[s] & 0x0f, w[b].scales[s + 1] & 0x0f)));
+            }
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(a[b].d * f16(w[b].d)), _mm256_cvtepi32_ps(isum), acc);
+        acc_min = _mm256_fmadd_ps(_mm256_set1_ps(a[b].d * f16(w[b].dmin)), _mm256_cvtepi32_ps(summ), acc_min);
+    }
+    return hsum_ps(_mm256_sub_ps(acc, acc_min));
+}
+
+static float vec_dot_q3_K(const void *wr, const void *ar, int64_t n) {
+    const lai_block_q3_K *w = wr;
+    const lai_act_q8k *a = ar;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / 256; b++) {
+        int8_t sc[16];
+        k3_scales(w[b].scales, sc);
+        /* u = q + 4 (the clear high bit subtracts 4): take 4 * sum(scale * bsum) off */
+        __m256i isum = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(scaled_bsums(sc, a[b].bsums), 2));
+        const __m256i hm = loadu256(w[b].hmask);
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; h++) {
+            const __m256i q = loadu256(w[b].qs + 32 * h);
+#pragma GCC unroll 4
+            for (int g = 0; g < 4; g++) {
+                const int s = 8 * h + 2 * g;
+                isum = _mm256_add_epi32(isum, dot_u8_scaled(q3_group(q, hm, h, g), loadu256(a[b].qs + 128 * h + 32 * g),
+                                                             two_scales16(sc[s], sc[s + 1])));
+            }
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(f16(w[b].d) * a[b].d), _mm256_cvtepi32_ps(isum), acc);
+    }
+    return hsum_ps(acc);
+}
+
+static float vec_dot_iq4_xs(const void *wr, const void *ar, int64_t n) {
+    const lai_block_iq4_xs *w = wr;
+    const lai_act_q8k *a = ar;
+    const __m256i table = iq4_table();
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / 256; b++) {
+        __m256i isum = _mm256_setzero_si256();
+#pragma GCC unroll 8
+        for (int s = 0; s < 8; s++) {
+            const __m256i v = _mm256_shuffle_epi8(table, nibbles_32(w[b].qs + 16 * s));
+            const __m256i av = loadu256(a[b].qs + 32 * s);
+            const __m256i p = _mm256_maddubs_epi16(_mm256_abs_epi8(v), _mm256_sign_epi8(av, v));
+            isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, _mm256_set1_epi16((short)iq4_xs_scale(&w[b], s))));
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(f16(w[b].d) * a[b].d), _mm256_cvtepi32_ps(isum), acc);
+    }
+    return hsum_ps(acc);
+}
+
+/* ---- float rows ------------------------------------------------------------------- */
+
+static float dot_f32(const float *a, const float *b, int64_t n) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+        s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), s2);
+        s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), s3);
+    }
+    for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+    float sum = hsum_ps(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+    for (; i < n; i++) sum += a[i] * b[i];
+    return sum;
+}
+
+static inline __m256 load_f16(const uint16_t *h) {
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h));
+}
+
+static inline __m256 load_bf16(const uint16_t *h) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)h)), 16));
+}
+
+static inline float bf16_f32(uint16_t h) {
+    const uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+/* F16 / BF16 rows: four accumulators of 8. */
+#define DOT_H(LOAD, SCALAR)                                                                        \
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps(); \
+    int64_t i = 0;                                                                                 \
+    for (; i + 32 <= n; i += 32) {                                                                 \
+        s0 = _mm256_fmadd_ps(LOAD(w + i), _mm256_loadu_ps(x + i), s0);                             \
+        s1 = _mm256_fmadd_ps(LOAD(w + i + 8), _mm256_loadu_ps(x + i + 8), s1);                     \
+        s2 = _mm256_fmadd_ps(LOAD(w + i + 16), _mm256_loadu_ps(x + i + 16), s2);                   \
+        s3 = _mm256_fmadd_ps(LOAD(w + i + 24), _mm256_loadu_ps(x + i + 24), s3);                   \
+    }                                                                                              \
+    for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(LOAD(w + i), _mm256_loadu_ps(x + i), s0);      \
+    float sum = hsum_ps(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));              \
+    for (; i < n; i++) sum += SCALAR(w[i]) * x[i];                                                 \
+    return sum
+
+static float dot_f16(const uint16_t *w, const float *x, int64_t n) { DOT_H(load_f16, f16); }
+static float dot_bf16(const uint16_t *w, const float *x, int64_t n) { DOT_H(load_bf16, bf16_f32); }
+
+#undef DOT_H
+
+static void f16_to_f32(const uint16_t *h, float *x, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, load_f16(h + i));
+    for (; i < n; i++) x[i] = f16(h[i]);
+}
+
+/* vcvtps2ph rounds to nearest even like lai_f32_to_f16, and quiets a NaN the same way. */
+static void f32_to_f16(const float *x, uint16_t *h, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128((__m128i *)(h + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+    for (; i < n; i++) h[i] = lai_f32_to_f16(x[i]);
+}
+
+/* e^x for 8 floats: 2^n * p(r), r = x - n ln 2 in [-ln2/2, ln2/2], p Cephes' degree-7
+ * fit (about 1 ulp); saturates to 0 and +inf outside float range like expf. 2^n is
+ * applied in two steps so that n below -126 gives expf's subnormals. */
+static inline __m256 exp_ps(__m256 x) {
+    x = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(88.7228f)), _mm256_set1_ps(-103.97f));
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.9875691500E-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507E-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073E-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894E-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459E-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201E-1f));
+    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    /* n in [-150, 128]: 2^n1 * 2^n2 with n1 = n >> 1, both normal */
+    const __m256i ni = _mm256_cvtps_epi32(n);
+    const __m256i n1 = _mm256_srai_epi32(ni, 1), n2 = _mm256_sub_epi32(ni, n1);
+    const __m256i bias = _mm256_set1_epi32(127);
+    const __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n1, bias), 23));
+    const __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, bias), 23));
+    return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
+}
+
+static void silu_mul(const float *g, const float *u, float *out, int64_t n) {
+    int64_t i = 0;
+    const __m256 one = _mm256_set1_ps(1.0f);
+    for (; i + 8 <= n; i += 8) {
+        const __m256 x = _mm256_loadu_ps(g + i);
+        const __m256 s = _mm256_div_ps(x, _mm256_add_ps(one, exp_ps(_mm256_sub_ps(_mm256_setzero_ps(), x))));
+        _mm256_storeu_ps(out + i, _mm256_mul_ps(s, _mm256_loadu_ps(u + i)));
+    }
+    for (; i < n; i++) out[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+}
+
+static void gelu_mul(const float *g, const float *u, float *out, int64_t n) {
+    const __m256 k = _mm256_set1_ps(0.7978845608028654f), c = _mm256_set1_ps(0.044715f);
+    const __m256 one = _mm256_set1_ps(1.0f), half = _mm256_set1_ps(0.5f), two = _mm256_set1_ps(2.0f);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 x = _mm256_loadu_ps(g + i);
+        const __m256 z = _mm256_mul_ps(_mm256_mul_ps(k, x), _mm256_fmadd_ps(_mm256_mul_ps(c, x), x, one));
+        /* tanh z = 1 - 2 / (e^2z + 1) */
+        const __m256 t = _mm256_sub_ps(one, _mm256_div_ps(two, _mm256_add_ps(exp_ps(_mm256_mul_ps(two, z)), one)));
+        _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(half, x), _mm256_add_ps(one, t)),
+                                                _mm256_loadu_ps(u + i)));
+    }
+    lai_cpu_kernels_scalar()->gelu_mul(g + i, u + i, out + i, n - i);
+}
+
+static float sum_sq(const float *x, int64_t n) {
+    __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v = _mm256_loadu_ps(x + i);
+        const __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
+        const __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
+        s0 = _mm256_fmadd_pd(lo, lo, s0);
+        s1 = _mm256_fmadd_pd(hi, hi, s1);
+    }
+    const __m256d s = _mm256_add_pd(s0, s1);
+    __m128d t = _mm_add_pd(_mm256_castpd256_pd128(s), _mm256_extractf128_pd(s, 1));
+    double sum = _mm_cvtsd_f64(_mm_add_sd(t, _mm_unpackhi_pd(t, t)));
+    for (; i < n; i++) sum += (double)x[i] * (double)x[i];
+    return (float)sum;
+}
+
+static void scale_mul(const float *x, float s, const float *w, float *out, int64_t n) {
+    const __m256 vs = _mm256_set1_ps(s);
+    int64_t i = 0;
+    if (w != NULL) {
+        for (; i + 8 <= n; i += 8)
+            _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), vs), _mm256_loadu_ps(w + i)));
+        for (; i < n; i++) out[i] = x[i] * s * w[i];
+    } else {
+        for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), vs));
+        for (; i < n; i++) out[i] = x[i] * s;
+    }
+}
+
+static float exp_sum(float *x, float max, int64_t n) {
+    const __m256 vm = _mm256_set1_ps(max);
+    __m256 acc = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 e = exp_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm));
+        _mm256_storeu_ps(x + i, e);
+        acc = _mm256_add_ps(acc, e);
+    }
+    float sum = hsum_ps(acc);
+    for (; i < n; i++) {
+        x[i] = expf(x[i] - max);
+        sum += x[i];
+    }
+    return sum;
+}
+
+static void axpy(float a, const float *x, float *y, int64_t n) {
+    const __m256 va = _mm256_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] += a * x[i];
+}
+
+static void scale(float *y, float a, int64_t n) {
+    const __m256 va = _mm256_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_mul_ps(va, _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] *= a;
+}
+
+/* ---- GEMM ------------------------------------------------------------------------- */
+
+/*
+ * Tiles of 8 columns: per sub-block, G = sub / 4 vectors of 8 columns x 4 bytes, then d_a,
+ * sum(a) and amin of the 8 columns (lai_gemm_pack_act). A pass takes GEMM_R weight rows;
+ * each group of four weight bytes is broadcast against the tile vector of that group.
+ *
+ * Unpacked rows hold u = q + off (0..63) for the types of up to 6 bits, but the signed
+ * value q itself (u ^ 0x80) for the types with off = 128, whose products go through the
+ * sign trick: u up to 255 would saturate vpmaddubsw's pairs.
+ *
+ * The 16-bit pair sums of CHAIN consecutive groups are added before they are widened:
+ * with u <= umax a pair is at most 2 * 127 * umax, so CHAIN * 254 * umax < 32768.
+ */
+enum { TILE_COLS = 8, GEMM_R = 4, GEMM_ROWS = 64, F32_R = 8 };
+
+static inline __attribute__((always_inline)) void gemm_rows(const uint8_t *u, const float *scale, const float *min,
+                                                            int nr, int64_t K, const uint8_t *tile, float *out,
+                                                            size_t out_stride, int n_cols, const int G,
+                                                            const int off_shift, const int has_min, const int chain,
+                                                            const int is_signed) {
+    const int sub = 4 * G;
+    const int64_t nsb = K / sub;
+    const size_t sb_bytes = (size_t)G * 32 + 96;
+    const uint8_t *ur[GEMM_R];
+    const float *sr[GEMM_R], *mr[GEMM_R];
+    for (int r = 0; r < GEMM_R; r++) { /* rows past nr repeat the last one; their results are dropped */
+        const int rr = r < nr ? r : nr - 1;
+        ur[r] = u + (size_t)rr * (size_t)K;
+        sr[r] = scale + (size_t)rr * (size_t)nsb;
+        mr[r] = min + (size_t)rr * (size_t)nsb;
+    }
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc[GEMM_R];
+    for (int r = 0; r < GEMM_R; r++) acc[r] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nsb; b++) {
+        const uint8_t *t = tile + (size_t)b * sb_bytes;
+        const size_t ub = (size_t)b * (size_t)sub;
+        __m256i p16[GEMM_R], p32[GEMM_R];
+#pragma GCC unroll 8
+        for (int g = 0; g < G; g++) {
+            const __m256i av = loadu256(t + 32 * g);
+#pragma GCC unroll 8
+            for (int r = 0; r < GEMM_R; r++) {
+                const __m256i w = _mm256_set1_epi32(load_i32(ur[r] + ub + 4 * (size_t)g));
+                const __m256i m = is_signed ? _mm256_maddubs_epi16(_mm256_abs_epi8(w), _mm256_sign_epi8(av, w))
+                                            : _mm256_maddubs_epi16(w, av);
+                p16[r] = g % chain == 0 ? m : _mm256_add_epi16(p16[r], m);
+                if (g % chain == chain - 1) {
+                    const __m256i x = _mm256_madd_epi16(p16[r], ones);
+                    p32[r] = g < chain ? x : _mm256_add_epi32(p32[r], x);
+                }
+            }
+        }
+        const __m256 dv = _mm256_loadu_ps((const float *)(const void *)(t + (size_t)G * 32));
+        const __m256i offv = off_shift >= 0 ? _mm256_slli_epi32(loadu256(t + (size_t)G * 32 + 32), off_shift)
+                                            : _mm256_setzero_si256();
+#pragma GCC unroll 8
+        for (int r = 0; r < GEMM_R; r++) {
+            const __m256i ia = off_shift >= 0 ? _mm256_sub_epi32(p32[r], offv) : p32[r];
+            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(ia), _mm256_mul_ps(_mm256_broadcast_ss(sr[r] + b), dv), acc[r]);
+            if (has_min) {
+                const __m256 mv = _mm256_loadu_ps((const float *)(const void *)(t + (size_t)G * 32 + 64));
+                acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(mr[r] + b), mv, acc[r]);
+            }
+        }
+    }
+    float tmp[GEMM_R][TILE_COLS];
+    for (int r = 0; r < GEMM_R; r++) _mm256_storeu_ps(tmp[r], acc[r]);
+    for (int c = 0; c < n_cols; c++)
+        for (int r = 0; r < nr; r++) out[(size_t)c * out_stride + (size_t)r] = tmp[r][c];
+}
+
+/* The largest unpacked byte of a format (see lai_weight_format: off says most of it). */
+static int u_max_of(const lai_weight_format *fmt) {
+    switch (fmt->off) {
+    case 4: return 7;   /* Q3_K */
+    case 8: return 15;  /* Q4_0 */
+    case 16: return 31; /* Q5_0 */
+    case 32: return 63; /* Q6_K */
+    case 128: return 128; /* signed: |q| */
+    default:
+        if (fmt->sub == 16) return 3; /* Q2_K */
+        if (fmt == lai_weight_format_get(LAI_TYPE_Q4_1) || fmt == lai_weight_format_get(LAI_TYPE_Q4_K)) return 15;
+        return 31; /* Q5_1, Q5_K */
+    }
+}
+
+static void gemm_run(const lai_weight_format *fmt, const uint8_t *u, const float *scale, const float *min,
+                     int n_rows, int64_t K, const void *tile, int n_cols, float *out, size_t out_stride) {
+    const int64_t nsb = K / fmt->sub;
+    const int umax = u_max_of(fmt);
+    for (int r0 = 0; r0 < n_rows; r0 += GEMM_R) {
+        const int nr = LAI_MIN(GEMM_R, n_rows - r0);
+        const uint8_t *ur = u + (size_t)r0 * (size_t)K;
+        const float *sr = scale + (size_t)r0 * (size_t)nsb, *mr = min + (size_t)r0 * (size_t)nsb;
+        float *o = out + r0;
+#define GEMM_CASE(G, SH, MIN, CHAIN, SIGNED) \
+    gemm_rows(ur, sr, mr, nr, K, tile, o, out_stride, n_cols, G, SH, MIN, CHAIN, SIGNED)
+        if (fmt->sub == 32) {
+            if (fmt->off == 128) GEMM_CASE(8, -1, 0, 1, 1);      /* Q8_0, IQ4_NL, IQ4_XS */
+            else if (fmt->off == 8) GEMM_CASE(8, 3, 0, 8, 0);    /* Q4_0 */
+            else if (fmt->off == 16) GEMM_CASE(8, 4, 0, 4, 0);   /* Q5_0 */
+            else if (umax <= 15) GEMM_CASE(8, -1, 1, 8, 0);      /* Q4_1, Q4_K */
+            else GEMM_CASE(8, -1, 1, 4, 0);                      /* Q5_1, Q5_K */
+        } else {
+            if (fmt->off == 32) GEMM_CASE(4, 5, 0, 2, 0);        /* Q6_K */
+            else if (fmt->off == 4) GEMM_CASE(4, 2, 0, 4, 0);    /* Q3_K */
+            else GEMM_CASE(4, -1, 1, 4, 0);                      /* Q2_K */
+        }
+#undef GEMM_CASE
+    }
+}
+
+static inline void store_u(uint8_t *dst, __m256i v) { _mm256_storeu_si256((__m256i *)dst, v); }
+
+/* Rows unpacked with vector code (the same bytes, scales and mins as the formats' own
+ * unpack, except the signed bytes of the off = 128 types). */
+static void gemm_unpack(uint32_t type, const lai_weight_format *fmt, const uint8_t *w, size_t row_stride,
+                        int n_rows, int64_t K, uint8_t *u, float *scale, float *min) {
+    const int64_t nsb = K / fmt->sub, nblk = K / fmt->block;
+    const int per_blk = (int)(fmt->block / fmt->sub);
+    const __m256i table = iq4_table();
+    for (int r = 0; r < n_rows; r++) {
+        const uint8_t *row = w + (size_t)r * row_stride;
+        uint8_t *ur = u + (size_t)r * (size_t)K;
+        float *sr = scale + (size_t)r * (size_t)nsb, *mr = min + (size_t)r * (size_t)nsb;
+        switch (type) {
+        case LAI_TYPE_Q4_0: {
+            const lai_block_q4_0 *bl = (const lai_block_q4_0 *)row;
+            for (int64_t i = 0; i < nblk; i++) {
+                store_u(ur + 32 * i, nibbles_32(bl[i].qs));
+                sr[i] = f16(bl[i].d);
+            }
+            break;
+        }
+        case LAI_TYPE_Q4_1: {
+            const lai_block_q4_1 *bl = (const lai_block_q4_1 *)row;
+            for (int64_t i = 0; i < nblk; i++) {
+                store_u(ur + 32 * i, nibbles_32(bl[i].qs));
+                sr[i] = f16(bl[i].d);
+                mr[i] = f16(bl[i].m);
+            }
+            break;
+        }
+        case LAI_TYPE_Q5_0: {
+            const lai_block_q5_0 *bl = (const lai_block_q5_0 *)row;
+            for (int64_t i = 0; i < nblk; i++) {
+                store_u(ur + 32 * i, q5_bytes(bl[i].qs, bl[i].qh));
+                sr[i] = f16(bl[i].d);
+            }
+            break;
+        }
+        case LAI_TYPE_Q5_1: {
+            const lai_block_q5_1 *bl = (const lai_block_q5_1 *)row;
+            for (int64_t i = 0; i < nblk; i++) {
+                store_u(ur + 32 * i, q5_bytes(bl[i].qs, bl[i].qh));
+                sr[i] = f16(bl[i].d);
+                mr[i] = f16(bl[i].m);
+            }
+            break;
+        }
+        case LAI_TYPE_Q8_0: {
+            const lai_block_q8_0 *bl = (const lai_block_q8_0 *)row;
+            for (int64_t i = 0; i < nblk; i++) {
+                store_u(ur + 32 * i, loadu256(bl[i].qs));
+                sr[i] = f16(bl[i].d);
+            }
+            break;
+        }
+        case LAI_TYPE_IQ4_NL: {
+            const lai_block_iq4_nl *bl = (const lai_block_iq4_nl *)row;
+            for (int64_t i = 0; i < nblk; i++) {
+                store_u(ur + 32 * i, _mm256_shuffle_epi8(table, nibbles_32(bl[i].qs)));
+                sr[i] = f16(bl[i].d);
+            }
+            break;
+        }
+        case LAI_TYPE_Q2_K: {
+            const lai_block_q2_K *bl = (const lai_block_q2_K *)row;
+            for (int64_t i = 0; i < nblk; i++) {
+                for (int h = 0; h < 2; h++) {
+                    const __m256i q = loadu256(bl[i].qs + 32 * h);
+                    for (int g = 0; g < 4; g++) store_u(ur + 256 * i + 128 * h + 32 * g, q2_group(q, g));
+                }
+                const float d = f16(bl[i].d), dmin = f16(bl[i].dmin);
+                for (int j = 0; j < 16; j++) {
+                    sr[16 * i + j] = d * (float)(bl[i].scales[j] & 0x0f);
+                    mr[16 * i + j] = -dmin * (float)(bl[i].scales[j] >> 4);
+                }
+            }
+            break;
+        }
+        case LAI_TYPE_Q3_K: {
+            const lai_block_q3_K *bl = (const lai_block_q3_K *)row;
+            for (int64_t i = 0; i < nblk; i++) {
+                const __m256i hm = loadu256(bl[i].hmask);
+                for (int h = 0; h < 2; h++) {
+                    const __m256i q = loadu256(bl[i].qs + 32 * h);
+                    for (int g = 0; g < 4; g++) store_u(ur + 256 * i + 128 * h + 32 * g, q3_group(q, hm, h, g));
+                }
+                int8_t sc[16];
+                k3_scales(bl[i].scales, sc);
+                const float d = f16(bl[i].d);
+                for (int j = 0; j < 16; j++) sr[16 * i + j] = d * (float)sc[j];
+            }
+            break;
+        }
+        case LAI_TYPE_Q4_K:
+        case LAI_TYPE_Q5_K: {
+            const int five = type == LAI_TYPE_Q5_K;
+            const size_t bbytes = five ? sizeof(lai_block_q5_K) : sizeof(lai_block_q4_K);
+            for (int64_t i = 0; i < nblk; i++) {
+                const uint8_t *blk = row + (size_t)i * bbytes;
+                uint16_t d16, dmin16;
+                const uint8_t *scales, *qs, *qh;
+                if (five) {
+                    const lai_block_q5_K *b5 = (const lai_block_q5_K *)blk;
+                    d16 = b5->d, dmin16 = b5->dmin, scales = b5->scales, qs = b5->qs, qh = b5->qh;
+                } else {
+                    const lai_block_q4_K *b4 = (const lai_block_q4_K *)blk;
+                    d16 = b4->d, dmin16 = b4->dmin, scales = b4->scales, qs = b4->qs, qh = NULL;
+                }
+                for (int j = 0; j < 4; j++) {
+                    __m256i lo, hi;
+                    q45_K_pair(qs, qh, j, &lo, &hi);
+                    store_u(ur + 256 * i + 64 * j, lo);
+                    store_u(ur + 256 * i + 64 * j + 32, hi);
+                }
+                uint32_t sm[4];
+                k4_scales_mins(scales, sm);
+                const uint8_t *sc = (const uint8_t *)sm;
+                const float d = f16(d16), dmin = f16(dmin16);
+                for (int s = 0; s < 8; s++) {
+                    sr[8 * i + s] = d * (float)sc[s];
+                    mr[8 * i + s] = -dmin * (float)sc[8 + s];
+                }
+            }
+            break;
+        }
+        case LAI_TYPE_Q6_K: {
+            const lai_block_q6_K *bl = (const lai_block_q6_K *)row;
+            for (int64_t i = 0; i < nblk; i++) {
+                for (int h = 0; h < 2; h++) {
+                    __m256i q[4];
+                    q6_K_half(bl[i].ql + 64 * h, bl[i].qh + 32 * h, q);
+                    for (int g = 0; g < 4; g++) store_u(ur + 256 * i + 128 * h + 32 * g, q[g]);
+                }
+                const float d = f16(bl[i].d);
+                for (int j = 0; j < 16; j++) sr[16 * i + j] = d * (float)bl[i].scales[j];
+            }
+            break;
+        }
+        case LAI_TYPE_IQ4_XS: {
+            const lai_block_iq4_xs *bl = (const lai_block_iq4_xs *)row;
+            for (int64_t i = 0; i < nblk; i++) {
+                for (int s = 0; s < 8; s++)
+                    store_u(ur + 256 * i + 32 * s, _mm256_shuffle_epi8(table, nibbles_32(bl[i].qs + 16 * s)));
+                const float d = f16(bl[i].d);
+                for (int s = 0; s < 8; s++) sr[8 * i + s] = d * (float)iq4_xs_scale(&bl[i], s);
+            }
+            break;
+        }
+        default: {
+            const size_t bbytes = lai_type_get(type)->type_size;
+            for (int64_t i = 0; i < nblk; i++)
+                fmt->unpack(row + (size_t)i * bbytes, ur + (size_t)i * fmt->block, sr + i * per_blk, mr + i * per_blk);
+            if (fmt->off == 128) { /* to the signed bytes gemm_run expects */
+                int64_t k = 0;
+                for (; k + 32 <= K; k += 32) store_u(ur + k, _mm256_xor_si256(loadu256(ur + k), _mm256_set1_epi8((char)0x80)));
+                for (; k < K; k++) ur[k] ^= 0x80;
+            }
+            break;
+        }
+        }
+    }
+}
+
+/* Float weights: a tile is 8 columns' x[k], interleaved (k-major). */
+static void gemm_run_f32(const float *w32, int n_rows, int64_t K, const float *xt, int n_cols, float *out,
+                         size_t out_stride) {
+    for (int r0 = 0; r0 < n_rows; r0 += F32_R) {
+        const int nr = LAI_MIN(F32_R, n_rows - r0);
+        const float *wr[F32_R];
+        for (int r = 0; r < F32_R; r++) wr[r] = w32 + (size_t)(r0 + (r < nr ? r : nr - 1)) * (size_t)K;
+        __m256 acc[F32_R];
+        for (int r = 0; r < F32_R; r++) acc[r] = _mm256_setzero_ps();
+        for (int64_t k = 0; k < K; k++) {
+            const __m256 xv = _mm256_loadu_ps(xt + k * TILE_COLS);
+#pragma GCC unroll 16
+            for (int r = 0; r < F32_R; r++) acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(wr[r] + k), xv, acc[r]);
+        }
+        float tmp[F32_R][TILE_COLS];
+        for (int r = 0; r < F32_R; r++) _mm256_storeu_ps(tmp[r], acc[r]);
+        for (int c = 0; c < n_cols; c++)
+            for (int r = 0; r < nr; r++) out[(size_t)c * out_stride + (size_t)(r0 + r)] = tmp[r][c];
+    }
+}
+
+static const lai_gemm_kernel gemm_avx2 = {
+    .cols = TILE_COLS,
+    .rows = GEMM_ROWS,
+    .unpack = gemm_unpack,
+    .run = gemm_run,
+    .run_f32 = gemm_run_f32,
+};
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+
+static lai_cpu_kernels table = {
+    .level = LAI_CPU_LEVEL_AVX2,
+    .quantize = {NULL, quantize_q8, quantize_q8k},
+    .vec_dot =
+        {
+            [LAI_TYPE_Q4_0] = vec_dot_q4_0,
+            [LAI_TYPE_Q4_1] = vec_dot_q4_1,
+            [LAI_TYPE_Q5_0] = vec_dot_q5_0,
+            [LAI_TYPE_Q5_1] = vec_dot_q5_1,
+            [LAI_TYPE_Q8_0] = vec_dot_q8_0,
+            [LAI_TYPE_Q2_K] = vec_dot_q2_K,
+            [LAI_TYPE_Q3_K] = vec_dot_q3_K,
+            [LAI_TYPE_Q4_K] = vec_dot_q4_K,
+            [LAI_TYPE_Q5_K] = vec_dot_q5_K,
+            [LAI_TYPE_Q6_K] = vec_dot_q6_K,
+            [LAI_TYPE_IQ4_NL] = vec_dot_iq4_nl,
+            [LAI_TYPE_IQ4_XS] = vec_dot_iq4_xs,
+        },
+    .dot_f32 = dot_f32,
+    .dot_f16 = dot_f16,
+    .dot_bf16 = dot_bf16,
+    .gemm = &gemm_avx2,
+    .f16_to_f32 = f16_to_f32,
+    .f32_to_f16 = f32_to_f16,
+    .silu_mul = silu_mul,
+    .gelu_mul = gelu_mul,
+    .sum_sq = sum_sq,
+    .scale_mul = scale_mul,
+    .exp_sum = exp_sum,
+    .axpy = axpy,
+    .scale = scale,
+};
+
+static lai_once table_once = LAI_ONCE_INIT;
+static void complete_table(void) {
+    lai_cpu_f16_init();
+    lai_cpu_kernels_complete(&table);
+}
+
+const lai_cpu_kernels *lai_cpu_kernels_avx2(void) {
+    lai_call_once(&table_once, complete_table);
+    return &table;
+}
+
+#else
+
 const lai_cpu_kernels *lai_cpu_kernels_avx2(void) { return NULL; }
+
+#endif

@@ -1,5 +1,5 @@
 /* arch_gemma.c - forward pass of gemma2 and gemma3: scaled embeddings, GELU, norms after attention and FFN. */
-#include "forward.h"
+#include "forward_blocks.h"
 
 /* Per layer: h = x + norm_post(attn(norm(x))); x = h + norm_post_ffn(ffn(norm(h))).
  * The GGUF converter stores Gemma's norm weights with the +1 of its (1 + w) convention

@@ -1,5 +1,5 @@
 /* arch_llama.c - forward pass of the pre-norm family: llama (2/3, Mistral, SmolLM, TinyLlama), qwen2, qwen3, phi3. */
-#include "forward.h"
+#include "forward_blocks.h"
 
 /* Per layer: h = x + attn(norm(x)); x = h + ffn(norm(h)). What differs between these
  * architectures (qkv biases, per-head q/k norms, fused projections, rope style and

@@ -1,145 +1,17 @@
-/* forward.c - the building blocks every architecture's forward pass shares, and the dispatch. */
+/* forward.c - records a batch's forward pass: the inputs, and the builder of the model's architecture. */
 #include "forward.h"
-
-#include <math.h>
 
 #include "../quant/quant.h"
 
-int lai_forward_has_swa(const lai_hparams *hp) {
-    if (hp->n_swa == 0) return 0;
-    for (uint32_t il = 0; il < hp->n_layer; il++)
-        if (hp->swa_layer[il]) return 1;
-    return 0;
-}
-
-lai_tensor *lai_fw_weight(const lai_forward *f, const lai_gguf_tensor *t) {
-    if (t == NULL) return NULL;
-    return &f->weights[t - f->model->gguf->tensors];
-}
-
-lai_tensor *lai_fw_embed(lai_forward *f) {
-    const lai_hparams *hp = &f->model->hp;
-    lai_tensor *x = lai_op_get_rows(f->g, lai_fw_weight(f, f->model->weights.token_embd), f->in.tokens);
-    if (hp->embd_scale != 1.0f) x = lai_op_scale(f->g, x, hp->embd_scale);
-    return x;
-}
-
-lai_tensor *lai_fw_norm(lai_forward *f, lai_tensor *x, const lai_gguf_tensor *w) {
-    return lai_op_rms_norm(f->g, x, lai_fw_weight(f, w), f->model->hp.norm_eps);
-}
-
-/* x W (+ b) */
-static lai_tensor *project(lai_forward *f, const lai_gguf_tensor *w, const lai_gguf_tensor *b,
-                           lai_tensor *x) {
-    lai_tensor *y = lai_op_matmul(f->g, lai_fw_weight(f, w), x);
-    if (b != NULL) y = lai_op_add(f->g, y, lai_fw_weight(f, b));
-    return y;
-}
-
-/* Columns [col0, col0 + n) of a [width, n_tokens] tensor as [head_dim, n, n_tokens]. */
-static lai_tensor *split_heads(lai_forward *f, lai_tensor *fused, int64_t col0, int64_t head_dim,
-                               int64_t n_heads) {
-    if (fused == NULL) return NULL;
-    const int64_t ne[LAI_MAX_DIMS] = {head_dim, n_heads, fused->ne[1], 1};
-    const size_t nb[LAI_MAX_DIMS] = {4, (size_t)head_dim * 4, fused->nb[1], fused->nb[1] * (size_t)fused->ne[1]};
-    return lai_graph_view(f->g, fused, ne, nb, (size_t)col0 * 4);
-}
-
-static lai_tensor *as_heads(lai_forward *f, lai_tensor *x, int64_t head_dim, int64_t n_heads) {
-    return x == NULL ? NULL : lai_graph_reshape(f->g, x, head_dim, n_heads, x->ne[1]);
-}
-
-lai_tensor *lai_fw_attention(lai_forward *f, uint32_t il, lai_tensor *x) {
-    const lai_hparams *hp = &f->model->hp;
-    const lai_layer_weights *lw = &f->model->weights.layers[il];
-    const lai_model_weights *mw = &f->model->weights;
-    lai_graph *g = f->g;
-    const int64_t hdk = hp->head_dim_k, hdv = hp->head_dim_v;
-    const int64_t nh = hp->n_head, nkv = hp->n_head_kv;
-
-    lai_tensor *q, *k, *v;
-    if (lw->attn_qkv != NULL) { /* phi3: one projection, Q | K | V along the output */
-        lai_tensor *qkv = project(f, lw->attn_qkv, NULL, x);
-        q = split_heads(f, qkv, 0, hdk, nh);
-        k = split_heads(f, qkv, hdk * nh, hdk, nkv);
-        v = split_heads(f, qkv, hdk * (nh + nkv), hdv, nkv);
-    } else {
-        q = as_heads(f, project(f, lw->attn_q, lw->attn_q_bias, x), hdk, nh);
-        k = as_heads(f, project(f, lw->attn_k, lw->attn_k_bias, x), hdk, nkv);
-        v = as_heads(f, project(f, lw->attn_v, lw->attn_v_bias, x), hdv, nkv);
-    }
-    /* qwen3, gemma3: RMS norm of every head before rope */
-    if (lw->attn_q_norm != NULL) q = lai_fw_norm(f, q, lw->attn_q_norm);
-    if (lw->attn_k_norm != NULL) k = lai_fw_norm(f, k, lw->attn_k_norm);
-
-    const int swa = hp->n_swa > 0 && hp->swa_layer[il];
-    lai_rope_params rp;
-    rp.n_rot = (int32_t)hp->n_rot;
-    rp.neox = hp->rope_neox;
-    rp.n_ctx_orig = (int32_t)hp->rope_orig_ctx;
-    rp.freq_base = swa ? hp->rope_freq_base_swa : hp->rope_freq_base;
-    rp.freq_scale = swa ? hp->rope_freq_scale_swa : hp->rope_freq_scale;
-    rp.ext_factor = hp->yarn_ext_factor;
-    /* llama.cpp multiplies every rope by rope.scaling.attn_factor, whatever the scaling
-     * type (llama_context); for YaRN it also passes its mscale 1 + 0.1 ln(factor) divided by
-     * the same term the kernel multiplies back in, so nothing else remains. It reads no
-     * yarn_attn_factor key for these architectures. */
-    rp.attn_factor = hp->rope_attn_factor;
-    rp.beta_fast = hp->yarn_beta_fast;
-    rp.beta_slow = hp->yarn_beta_slow;
-    const lai_gguf_tensor *factors = mw->rope_freqs;
-    if (factors == NULL && hp->rope_scaling == LAI_ROPE_SCALING_LONGROPE)
-        factors = f->n_ctx_seq > hp->rope_orig_ctx ? mw->rope_factors_long : mw->rope_factors_short;
-    lai_tensor *ff = lai_fw_weight(f, factors);
-    q = lai_op_rope(g, q, f->in.positions, ff, &rp);
-    k = lai_op_rope(g, k, f->in.positions, ff, &rp);
-
-    lai_op_kv_store(g, &f->kv->k[il], k, f->in.kv_slots);
-    lai_op_kv_store(g, &f->kv->v[il], v, f->in.kv_slots);
-    /* Only gemma2 soft-caps attention scores (llama.cpp's graphs do the same). */
-    const float softcap = hp->arch == LAI_ARCH_GEMMA2 ? hp->attn_logit_softcap : 0.0f;
-    lai_tensor *mask = swa ? f->in.mask_swa : f->in.mask;
-    lai_tensor *att = lai_op_attention(g, q, &f->kv->k[il], &f->kv->v[il], mask, (int32_t)f->n_kv,
-                                       (int32_t)nkv, hp->attn_scale, softcap);
-    return project(f, lw->attn_output, lw->attn_output_bias, att);
-}
-
-lai_tensor *lai_fw_ffn(lai_forward *f, uint32_t il, lai_tensor *x, int gelu) {
-    const lai_layer_weights *lw = &f->model->weights.layers[il];
-    lai_graph *g = f->g;
-    lai_tensor *gate, *up;
-    if (lw->ffn_gate == NULL) { /* phi3: one projection to [gate | up] */
-        lai_tensor *gu = project(f, lw->ffn_up, NULL, x);
-        if (gu == NULL) return NULL;
-        const int64_t n_ff = gu->ne[0] / 2;
-        const int64_t ne[LAI_MAX_DIMS] = {n_ff, gu->ne[1], 1, 1};
-        const size_t nb[LAI_MAX_DIMS] = {4, gu->nb[1], gu->nb[1] * (size_t)gu->ne[1], gu->nb[1] * (size_t)gu->ne[1]};
-        gate = lai_graph_view(g, gu, ne, nb, 0);
-        up = lai_graph_view(g, gu, ne, nb, (size_t)n_ff * 4);
-    } else {
-        gate = project(f, lw->ffn_gate, NULL, x);
-        up = project(f, lw->ffn_up, NULL, x);
-    }
-    lai_tensor *h = gelu ? lai_op_geglu(g, gate, up) : lai_op_swiglu(g, gate, up);
-    return project(f, lw->ffn_down, NULL, h);
-}
-
-lai_tensor *lai_fw_select_outputs(lai_forward *f, lai_tensor *x) {
-    if (f->in.out_ids == NULL || x == NULL) return x;
-    return lai_op_get_rows(f->g, x, f->in.out_ids);
-}
-
-lai_tensor *lai_fw_logits(lai_forward *f, lai_tensor *x) {
-    const lai_hparams *hp = &f->model->hp;
-    const lai_model_weights *mw = &f->model->weights;
-    x = lai_fw_norm(f, x, mw->output_norm);
-    x = lai_op_matmul(f->g, lai_fw_weight(f, mw->output), x);
-    /* gemma2 always caps; llama.cpp's gemma3 graph caps only without sliding windows. */
-    const int cap = hp->final_logit_softcap > 0.0f &&
-                    (hp->arch == LAI_ARCH_GEMMA2 || (hp->arch == LAI_ARCH_GEMMA3 && hp->n_swa == 0));
-    if (cap) x = lai_op_softcap(f->g, x, hp->final_logit_softcap);
-    return x;
-}
+/* Architectures by builder: adding an architecture adds a row here (and its builder). */
+static const struct {
+    lai_arch arch;
+    lai_tensor *(*build)(lai_forward *f);
+} builders[] = {
+    {LAI_ARCH_LLAMA, lai_build_llama_family},  {LAI_ARCH_QWEN2, lai_build_llama_family},
+    {LAI_ARCH_QWEN3, lai_build_llama_family},  {LAI_ARCH_PHI3, lai_build_llama_family},
+    {LAI_ARCH_GEMMA2, lai_build_gemma_family}, {LAI_ARCH_GEMMA3, lai_build_gemma_family},
+};
 
 lai_tensor *lai_forward_build(lai_forward *f) {
     lai_graph *g = f->g;
@@ -147,28 +19,26 @@ lai_tensor *lai_forward_build(lai_forward *f) {
     const int64_t nt = f->n_tokens;
     memset(&f->in, 0, sizeof f->in);
     f->in.tokens = lai_graph_new_tensor(g, LAI_TENSOR_INPUT, LAI_TYPE_I32, nt, 1, 1, "tokens");
-    f->in.positions = lai_graph_new_tensor(g, LAI_TENSOR_INPUT, LAI_TYPE_I32, nt, 1, 1, "positions");
     f->in.kv_slots = lai_graph_new_tensor(g, LAI_TENSOR_INPUT, LAI_TYPE_I32, nt, 1, 1, "kv_slots");
-    f->in.mask = lai_graph_new_tensor(g, LAI_TENSOR_INPUT, LAI_TYPE_F32, f->n_kv, nt, 1, "mask");
-    if (lai_forward_has_swa(hp))
-        f->in.mask_swa = lai_graph_new_tensor(g, LAI_TENSOR_INPUT, LAI_TYPE_F32, f->n_kv, nt, 1, "mask_swa");
+    f->in.info = lai_graph_new_tensor(g, LAI_TENSOR_INPUT, LAI_TYPE_I32, 1 + 2 * nt, 1, 1, "attn_info");
+    if (f->in.info != NULL) {
+        const int64_t ne[LAI_MAX_DIMS] = {nt, 1, 1, 1};
+        const size_t nb[LAI_MAX_DIMS] = {4, (size_t)nt * 4, (size_t)nt * 4, (size_t)nt * 4};
+        f->in.positions = lai_graph_view(g, f->in.info, ne, nb, sizeof(int32_t));
+    }
     if (f->n_outputs != f->n_tokens)
         f->in.out_ids = lai_graph_new_tensor(g, LAI_TENSOR_INPUT, LAI_TYPE_I32, f->n_outputs, 1, 1, "out_ids");
     if (g->status != LOCALAI_STATUS_OK) return NULL;
 
-    lai_tensor *logits;
-    switch (hp->arch) {
-    case LAI_ARCH_LLAMA:
-    case LAI_ARCH_QWEN2:
-    case LAI_ARCH_QWEN3:
-    case LAI_ARCH_PHI3: logits = lai_build_llama_family(f); break;
-    case LAI_ARCH_GEMMA2:
-    case LAI_ARCH_GEMMA3: logits = lai_build_gemma_family(f); break;
-    default:
+    lai_tensor *(*build)(lai_forward *) = NULL;
+    for (size_t i = 0; i < LAI_ARRAY_LEN(builders); i++)
+        if (builders[i].arch == hp->arch) build = builders[i].build;
+    if (build == NULL) {
         g->status = lai_fail(LOCALAI_STATUS_UNSUPPORTED, "no forward pass for architecture %s",
                              lai_arch_name(hp->arch));
         return NULL;
     }
+    lai_tensor *logits = build(f);
     lai_graph_mark_output(g, logits);
     return g->status == LOCALAI_STATUS_OK ? logits : NULL;
 }

@@ -335,37 +335,60 @@ static void test_rope_case(int neox, int with_factors, int yarn, int threads) {
 
 /* ---- kv_store + attention --------------------------------------------------------- */
 
-static void test_attention_case(uint32_t kv_type, float softcap, int threads) {
+/* Which cells a token sees comes from the cell table and the tokens' positions and
+ * sequences: causal, per sequence, within n_kv, and within the sliding window when
+ * n_swa > 0. The reference works that rule out on its own. */
+static void test_attention_case(uint32_t kv_type, float softcap, int32_t n_swa, int threads) {
     enum { HD = 8, NH = 4, NKV = 2, NT = 3, NCELL = 10 };
-    const int n_kv = 9;
-    float q[HD * NH * NT], knew[HD * NKV * NT], vnew[HD * NKV * NT], mask[9 * NT], out[HD * NH * NT];
+    const int n_kv = 9; /* cell 9 lies beyond it and must be ignored */
+    float q[HD * NH * NT], knew[HD * NKV * NT], vnew[HD * NKV * NT], out[HD * NH * NT];
     double ref[HD * NH * NT];
-    int32_t slots[NT] = {6, 2, 8};
+    int32_t slots[NT] = {6, 2, 8}, tok_pos[NT] = {5, 8, 3}, tok_seq[NT] = {0, 1, 2};
     fill(q, sizeof q / 4, 1.0);
     fill(knew, sizeof knew / 4, 1.0);
     fill(vnew, sizeof vnew / 4, 1.0);
-    /* older cells 0..9 hold random values; the kernel must read the stored (rounded) ones */
+    /* older cells hold random values; the kernel must read the stored (rounded) ones */
     float kold[NCELL * HD * NKV], vold[NCELL * HD * NKV];
     fill(kold, sizeof kold / 4, 1.0);
     fill(vold, sizeof vold / 4, 1.0);
-    for (int t = 0; t < NT; t++)
-        for (int c = 0; c < n_kv; c++) mask[t * n_kv + c] = (c % 3 == t % 3 || c == slots[t]) ? 0.0f : -INFINITY;
+    /* the cell table: position and sequence bits; the batch's cells as lai_kv_fill leaves them */
+    int32_t cells[NCELL][2];
+    for (int c = 0; c < NCELL; c++) {
+        cells[c][0] = c == 4 ? -1 : (c * 7) % 11;
+        cells[c][1] = c == 4 ? 0 : c % 3 == 0 ? 1 : c % 3 == 1 ? 2 : 3;
+    }
+    cells[9][0] = 0;
+    cells[9][1] = 7; /* visible to everyone, but past n_kv */
+    for (int t = 0; t < NT; t++) {
+        cells[slots[t]][0] = tok_pos[t];
+        cells[slots[t]][1] = 1 << tok_seq[t];
+    }
+    int32_t info[1 + 2 * NT];
+    info[0] = n_kv;
+    for (int t = 0; t < NT; t++) {
+        info[1 + t] = tok_pos[t];
+        info[1 + NT + t] = tok_seq[t];
+    }
 
     harness h;
     h_init(&h, threads);
     /* the caches live in their own buffer, as the context's KV cache does */
-    lai_tensor kc, vc;
-    const int64_t ne[4] = {HD * NKV, NCELL, 1, 1};
+    lai_tensor kc, vc, ct;
+    const int64_t ne[4] = {HD * NKV, NCELL, 1, 1}, cne[4] = {2, NCELL, 1, 1};
     memset(&kc, 0, sizeof kc);
     memset(&vc, 0, sizeof vc);
+    memset(&ct, 0, sizeof ct);
     CHECK(lai_tensor_set_dense(&kc, kv_type, ne));
     CHECK(lai_tensor_set_dense(&vc, kv_type, ne));
-    kc.kind = vc.kind = LAI_TENSOR_EXTERNAL;
+    CHECK(lai_tensor_set_dense(&ct, LAI_TYPE_I32, cne));
+    kc.kind = vc.kind = ct.kind = LAI_TENSOR_EXTERNAL;
     lai_buffer *kvbuf = NULL;
     size_t cache_bytes = kc.nb[1] * NCELL;
-    CHECK_STATUS(h.be->vt->buffer_alloc(h.be, 2 * cache_bytes, &kvbuf), LOCALAI_STATUS_OK);
-    kc.buffer = vc.buffer = kvbuf;
+    CHECK_STATUS(h.be->vt->buffer_alloc(h.be, 2 * cache_bytes + sizeof cells, &kvbuf), LOCALAI_STATUS_OK);
+    kc.buffer = vc.buffer = ct.buffer = kvbuf;
     vc.offset = cache_bytes;
+    ct.offset = 2 * cache_bytes;
+    h.be->vt->tensor_write(h.be, &ct, cells, 0, sizeof cells);
     /* fill old cells */
     double kcell[NCELL][HD * NKV], vcell[NCELL][HD * NKV];
     for (int c = 0; c < NCELL; c++)
@@ -393,26 +416,31 @@ static void test_attention_case(uint32_t kv_type, float softcap, int threads) {
 
     lai_tensor *tq = input(&h, LAI_TYPE_F32, HD, NH, NT);
     lai_tensor *tk = input(&h, LAI_TYPE_F32, HD, NKV, NT), *tv = input(&h, LAI_TYPE_F32, HD * NKV, NT, 1);
-    lai_tensor *ts = input(&h, LAI_TYPE_I32, NT, 1, 1), *tm = input(&h, LAI_TYPE_F32, n_kv, NT, 1);
+    lai_tensor *ts = input(&h, LAI_TYPE_I32, NT, 1, 1), *ti = input(&h, LAI_TYPE_I32, 1 + 2 * NT, 1, 1);
     CHECK(lai_op_kv_store(&h.g, &kc, tk, ts) != NULL);
     CHECK(lai_op_kv_store(&h.g, &vc, tv, ts) != NULL);
     const float scale = 0.35f;
-    lai_tensor *r = lai_op_attention(&h.g, tq, &kc, &vc, tm, n_kv, NKV, scale, softcap);
+    lai_tensor *r = lai_op_attention(&h.g, tq, &kc, &vc, ti, &ct, n_swa, NKV, scale, softcap);
     lai_graph_mark_output(&h.g, r);
-    lai_tensor *ins[5] = {tq, tk, tv, ts, tm};
-    const void *data[5] = {q, knew, vnew, slots, mask};
+    lai_tensor *ins[5] = {tq, tk, tv, ts, ti};
+    const void *data[5] = {q, knew, vnew, slots, info};
     CHECK_STATUS(h_run(&h, 5, ins, data, NULL), LOCALAI_STATUS_OK);
     h_read(&h, r, out);
+    int n_visible = 0;
     for (int t = 0; t < NT; t++)
         for (int hh = 0; hh < NH; hh++) {
             int kh = hh / (NH / NKV);
-            double s[9], mx = -INFINITY, sum = 0;
+            double s[NCELL], mx = -INFINITY, sum = 0;
             for (int c = 0; c < n_kv; c++) {
+                const int visible = cells[c][0] >= 0 && cells[c][0] <= tok_pos[t] &&
+                                    ((cells[c][1] >> tok_seq[t]) & 1) &&
+                                    (n_swa == 0 || tok_pos[t] - cells[c][0] < n_swa);
+                n_visible += visible && hh == 0;
                 double d = 0;
                 for (int i = 0; i < HD; i++) d += (double)q[(t * NH + hh) * HD + i] * kcell[c][kh * HD + i];
                 d *= scale;
                 if (softcap > 0) d = softcap * tanh(d / softcap);
-                s[c] = d + mask[t * n_kv + c];
+                s[c] = visible ? d : -INFINITY;
                 if (s[c] > mx) mx = s[c];
             }
             for (int c = 0; c < n_kv; c++) sum += s[c] == -INFINITY ? 0 : exp(s[c] - mx);
@@ -423,8 +451,10 @@ static void test_attention_case(uint32_t kv_type, float softcap, int threads) {
                 ref[t * NH * HD + hh * HD + i] = o;
             }
         }
-    char what[64];
-    snprintf(what, sizeof what, "attention kv=%s softcap=%g", kv_type == LAI_TYPE_F16 ? "f16" : "f32", softcap);
+    CHECK(n_visible > NT); /* the rule leaves more than each token's own cell */
+    char what[80];
+    snprintf(what, sizeof what, "attention kv=%s softcap=%g n_swa=%d", kv_type == LAI_TYPE_F16 ? "f16" : "f32",
+             softcap, (int)n_swa);
     CHECK_MSG(close_enough(out, ref, NULL, sizeof out / 4, 1e-5, 1e-6, what), "%s", what);
     h.be->vt->buffer_free(h.be, kvbuf);
     h_free(&h);
@@ -500,9 +530,10 @@ int main(void) {
     for (int neox = 0; neox < 2; neox++)
         for (int ff = 0; ff < 2; ff++)
             for (int yarn = 0; yarn < 2; yarn++) test_rope_case(neox, ff, yarn, 1 + neox + yarn);
-    test_attention_case(LAI_TYPE_F32, 0.0f, 1);
-    test_attention_case(LAI_TYPE_F16, 0.0f, 3);
-    test_attention_case(LAI_TYPE_F32, 1.5f, 2);
+    test_attention_case(LAI_TYPE_F32, 0.0f, 0, 1);
+    test_attention_case(LAI_TYPE_F16, 0.0f, 0, 3);
+    test_attention_case(LAI_TYPE_F32, 1.5f, 0, 2);
+    test_attention_case(LAI_TYPE_F16, 0.0f, 3, 2);
     test_plan_chain();
     test_abort();
     test_bad_graph();

@@ -24,6 +24,7 @@ typedef struct cpu_exec {
     uint8_t *work;     /* scratch: shared areas, then n_threads slices */
     size_t work_size;  /* bytes allocated at `work` */
     uint8_t *quantize; /* per op of the current graph: the matmul rounds its input */
+    _Atomic int32_t *chunks; /* per op: the next work chunk its threads claim */
     int32_t quantize_cap;
 } cpu_exec;
 
@@ -147,6 +148,7 @@ static void run_task(void *arg, lai_team *team, int ith, int nth) {
     th.shared_tiles = rs->shared_tiles;
     for (int32_t i = 0; i < rs->g->n_ops; i++) {
         if (atomic_load_explicit(&rs->stop_before, memory_order_relaxed) <= i) break;
+        th.chunk = &rs->ex->chunks[i];
         lai_cpu_op_run(&rs->g->ops[i], &th, rs->ex->quantize[i]);
         if (ith == 0 && rs->opts != NULL && rs->opts->abort_callback != NULL &&
             rs->opts->abort_callback(rs->opts->abort_user) != 0)
@@ -164,10 +166,13 @@ static size_t align_up(size_t n) { return (n + CPU_ALIGN - 1) & ~(size_t)(CPU_AL
 static localai_status plan_quantize(cpu_exec *ex, const lai_graph *g) {
     if (g->n_ops > ex->quantize_cap) {
         uint8_t *grown = lai_realloc(ex->quantize, (size_t)g->n_ops);
-        if (grown == NULL) return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "cpu: no memory for the run plan");
-        ex->quantize = grown;
+        if (grown != NULL) ex->quantize = grown;
+        _Atomic int32_t *chunks = grown != NULL ? lai_realloc(ex->chunks, (size_t)g->n_ops * sizeof *chunks) : NULL;
+        if (grown == NULL || chunks == NULL) return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "cpu: no memory for the run plan");
+        ex->chunks = chunks;
         ex->quantize_cap = g->n_ops;
     }
+    for (int32_t i = 0; i < g->n_ops; i++) atomic_init(&ex->chunks[i], 0);
     const lai_tensor *last = NULL;
     int last_fmt = LAI_ACT_NONE;
     for (int32_t i = 0; i < g->n_ops; i++) {
@@ -263,6 +268,7 @@ static void cpu_exec_free(lai_exec *e) {
     if (ex == NULL) return;
     if (ex->work != NULL) lai_free_aligned(host_of(ex->be), ex->work, ex->work_size, CPU_ALIGN);
     lai_free(ex->quantize);
+    lai_free((void *)ex->chunks);
     lai_free(ex);
 }
 

@@ -31,6 +31,13 @@ static void shape_of(const lai_op *op, const lai_cpu_kernels *k, matmul_shape *s
 
 static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
 
+/* Rows per claimed chunk of a dot loop: about 16 chunks per thread, so a slower core
+ * (big.LITTLE, or one the host is also using) takes fewer, at 8 rows at least. */
+static int64_t dot_chunk_rows(int64_t N, int nth) {
+    const int64_t rows = N / (16 * (int64_t)nth);
+    return rows < 8 ? 8 : rows;
+}
+
 static size_t act_region(const matmul_shape *s) {
     return s->fmt != NULL ? align64(lai_act_row_bytes(s->fmt->act, s->K) * (size_t)s->M) : 0;
 }
@@ -105,10 +112,10 @@ static void matmul_int(const matmul_shape *s, const lai_cpu_thread *th, int quan
     const int64_t N = s->N, M = s->M, K = s->K;
     if (!s->gemm) {
         const lai_vec_dot_fn dot = k->vec_dot[s->w->type];
-        int64_t n0, n1;
-        lai_cpu_split(N, th, &n0, &n1);
-        for (int64_t n = n0; n < n1; n++)
-            for (int64_t m = 0; m < M; m++) out[m * N + n] = dot(wdata + (size_t)n * wstride, act + (size_t)m * abytes, K);
+        const int64_t rows = dot_chunk_rows(N, th->nth), n_chunks = (N + rows - 1) / rows;
+        for (int64_t c; (c = lai_cpu_next_chunk(th, n_chunks)) >= 0;)
+            for (int64_t n = c * rows; n < LAI_MIN(N, (c + 1) * rows); n++)
+                for (int64_t m = 0; m < M; m++) out[m * N + n] = dot(wdata + (size_t)n * wstride, act + (size_t)m * abytes, K);
         return;
     }
     const lai_gemm_kernel *g = k->gemm;
@@ -127,10 +134,10 @@ static void matmul_int(const matmul_shape *s, const lai_cpu_thread *th, int quan
     uint8_t *u = th->wdata;
     float *scale = (float *)(void *)(u + (size_t)g->rows * (size_t)K);
     float *min = scale + (size_t)g->rows * (size_t)nsb;
-    int64_t n0, n1;
-    lai_cpu_split(N, th, &n0, &n1);
-    for (int64_t r0 = n0; r0 < n1; r0 += g->rows) {
-        const int nr = (int)LAI_MIN((int64_t)g->rows, n1 - r0);
+    const int64_t n_chunks = (N + g->rows - 1) / g->rows;
+    for (int64_t c; (c = lai_cpu_next_chunk(th, n_chunks)) >= 0;) {
+        const int64_t r0 = c * g->rows;
+        const int nr = (int)LAI_MIN((int64_t)g->rows, N - r0);
         g->unpack(s->w->type, fmt, wdata + (size_t)r0 * wstride, wstride, nr, K, u, scale, min);
         for (int64_t t = 0; t < n_tiles; t++)
             g->run(fmt, u, scale, min, nr, K, tiles + (size_t)t * tile_bytes, (int)LAI_MIN(cols, M - t * cols),
@@ -163,10 +170,10 @@ static void matmul_float(const matmul_shape *s, const lai_cpu_thread *th) {
         }
         lai_team_barrier(th->team);
         float *w32 = th->wdata;
-        int64_t n0, n1;
-        lai_cpu_split(N, th, &n0, &n1);
-        for (int64_t r0 = n0; r0 < n1; r0 += g->rows) {
-            const int nr = (int)LAI_MIN((int64_t)g->rows, n1 - r0);
+        const int64_t n_chunks = (N + g->rows - 1) / g->rows;
+        for (int64_t c; (c = lai_cpu_next_chunk(th, n_chunks)) >= 0;) {
+            const int64_t r0 = c * g->rows;
+            const int nr = (int)LAI_MIN((int64_t)g->rows, N - r0);
             rows_to_f32(k, w, r0, nr, w32);
             for (int64_t t = 0; t < n_tiles; t++)
                 g->run_f32(w32, nr, K, tiles + (size_t)t * tile_floats, (int)LAI_MIN(cols, M - t * cols),
@@ -175,25 +182,28 @@ static void matmul_float(const matmul_shape *s, const lai_cpu_thread *th) {
         return;
     }
     const uint8_t *wdata = lai_cpu_data(w);
-    int64_t n0, n1;
-    lai_cpu_split(N, th, &n0, &n1);
     if (w->type == LAI_TYPE_F32 || w->type == LAI_TYPE_F16 || w->type == LAI_TYPE_BF16) {
-        for (int64_t n = n0; n < n1; n++) {
-            const uint8_t *row = wdata + (size_t)n * w->nb[1];
-            for (int64_t m = 0; m < M; m++) {
-                const float *xc = column(s->x, m);
-                float v;
-                if (w->type == LAI_TYPE_F32) v = k->dot_f32((const float *)row, xc, K);
-                else if (w->type == LAI_TYPE_F16) v = k->dot_f16((const uint16_t *)row, xc, K);
-                else v = k->dot_bf16((const uint16_t *)row, xc, K);
-                out[m * N + n] = v;
+        const int64_t rows = dot_chunk_rows(N, th->nth), n_chunks = (N + rows - 1) / rows;
+        for (int64_t c; (c = lai_cpu_next_chunk(th, n_chunks)) >= 0;) {
+            for (int64_t n = c * rows; n < LAI_MIN(N, (c + 1) * rows); n++) {
+                const uint8_t *row = wdata + (size_t)n * w->nb[1];
+                for (int64_t m = 0; m < M; m++) {
+                    const float *xc = column(s->x, m);
+                    float v;
+                    if (w->type == LAI_TYPE_F32) v = k->dot_f32((const float *)row, xc, K);
+                    else if (w->type == LAI_TYPE_F16) v = k->dot_f16((const uint16_t *)row, xc, K);
+                    else v = k->dot_bf16((const uint16_t *)row, xc, K);
+                    out[m * N + n] = v;
+                }
             }
         }
         return;
     }
     float *buf = th->wdata;
-    for (int64_t nb = n0; nb < n1; nb += ROW_BLOCK) {
-        const int rows = (int)LAI_MIN(ROW_BLOCK, n1 - nb);
+    const int64_t n_blocks = (N + ROW_BLOCK - 1) / ROW_BLOCK;
+    for (int64_t c; (c = lai_cpu_next_chunk(th, n_blocks)) >= 0;) {
+        const int64_t nb = c * ROW_BLOCK;
+        const int rows = (int)LAI_MIN(ROW_BLOCK, N - nb);
         rows_to_f32(k, w, nb, rows, buf);
         for (int64_t m = 0; m < M; m++) {
             const float *xc = column(s->x, m);

@@ -19,7 +19,15 @@ typedef struct lai_cpu_thread {
     void *wdata;
     size_t wsize;
     uint8_t *shared_act, *shared_tiles;
+    _Atomic int32_t *chunk; /* this op's next unclaimed work chunk, 0 when the op starts */
 } lai_cpu_thread;
+
+/* The next chunk of work for this thread (0, 1, 2, ... across the team), or -1 when all
+ * n chunks are taken: faster cores simply take more chunks. */
+static inline int64_t lai_cpu_next_chunk(const lai_cpu_thread *th, int64_t n) {
+    const int64_t c = __atomic_fetch_add(th->chunk, 1, __ATOMIC_RELAXED);
+    return c < n ? c : -1;
+}
 
 static inline uint8_t *lai_cpu_data(const lai_tensor *t) {
     return t->buffer->host + t->offset;

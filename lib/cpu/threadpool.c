@@ -17,6 +17,8 @@
 /* How long an idle worker polls for its next run before it sleeps: long enough to span
  * the host's sampling between two decodes, short enough not to burn a core for long. */
 #define SPIN_NS 200000u
+/* How long a thread waiting at a barrier polls before it yields between polls. */
+#define BARRIER_SPIN_NS 50000u
 
 struct lai_team {
     lai_task_fn fn;
@@ -214,10 +216,21 @@ void lai_team_barrier(lai_team *team) {
         atomic_fetch_add_explicit(&team->phase, 1, memory_order_acq_rel);
         return;
     }
-    /* Spin a little (ops are short), then yield: the machine may have fewer free cores
-     * than threads, and a spinning thread would steal time from the one we wait for. */
-    for (int spins = 0; atomic_load_explicit(&team->phase, memory_order_acquire) == phase; spins++) {
-        if (spins > 2000) lai_thread_yield();
-        else cpu_relax();
+    /* Spin (ops are short: a yield is a system call, costlier than most waits), then
+     * yield: the machine may have fewer free cores than threads, and a spinning thread
+     * would steal time from the one it waits for. */
+    uint64_t t0 = 0;
+    int yielding = 0;
+    for (unsigned spins = 0; atomic_load_explicit(&team->phase, memory_order_acquire) == phase; spins++) {
+        if (yielding) {
+            lai_thread_yield();
+            continue;
+        }
+        if ((spins & 255) == 255) {
+            const uint64_t now = lai_time_ns();
+            if (t0 == 0) t0 = now;
+            else yielding = now - t0 > BARRIER_SPIN_NS;
+        }
+        cpu_relax();
     }
 }

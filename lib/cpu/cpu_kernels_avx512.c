@@ -631,18 +631,21 @@ static inline __attribute__((always_inline)) void gemm_rows(const uint8_t *u, co
         __m512i av[8];
         for (int g = 0; g < G; g++) av[g] = _mm512_loadu_si512((const void *)(t + 64 * g));
         const __m512 dv = _mm512_loadu_ps((const float *)(t + (size_t)G * 64));
-        const __m512i offv = off_shift >= 0 ? _mm512_slli_epi32(_mm512_loadu_si512((const void *)(t + (size_t)G * 64 + 64)),
-                                                                (unsigned)(off_shift >= 0 ? off_shift : 0))
-                                            : _mm512_setzero_si512();
+        /* every row's integer sum starts at -off * sum(a): the offset taken back once */
+        const __m512i init =
+            off_shift >= 0
+                ? _mm512_sub_epi32(_mm512_setzero_si512(),
+                                   _mm512_slli_epi32(_mm512_loadu_si512((const void *)(t + (size_t)G * 64 + 64)),
+                                                     (unsigned)(off_shift >= 0 ? off_shift : 0)))
+                : _mm512_setzero_si512();
         const __m512 mv = _mm512_loadu_ps((const float *)(t + (size_t)G * 64 + 128));
 #pragma GCC unroll 8
         for (int r = 0; r < GEMM_ROWS; r++) {
             if (r >= n_rows) break;
             const uint8_t *ur = u + (size_t)r * (size_t)K + (size_t)b * (size_t)sub;
-            __m512i ia = _mm512_setzero_si512();
+            __m512i ia = init;
 #pragma GCC unroll 8
             for (int g = 0; g < G; g++) ia = _mm512_dpbusd_epi32(ia, _mm512_set1_epi32(load_i32(ur + 4 * g)), av[g]);
-            if (off_shift >= 0) ia = _mm512_sub_epi32(ia, offv);
             acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ia), _mm512_mul_ps(_mm512_set1_ps(scale[(size_t)r * (size_t)nsb + (size_t)b]), dv), acc[r]);
             if (has_min) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(min[(size_t)r * (size_t)nsb + (size_t)b]), mv, acc[r]);
         }

@@ -628,8 +628,6 @@ static inline __attribute__((always_inline)) void gemm_rows(const uint8_t *u, co
     for (int r = 0; r < GEMM_ROWS; r++) acc[r] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nsb; b++) {
         const uint8_t *t = tile + b * sb_bytes;
-        __m512i av[8];
-        for (int g = 0; g < G; g++) av[g] = _mm512_loadu_si512((const void *)(t + 64 * g));
         const __m512 dv = _mm512_loadu_ps((const float *)(t + (size_t)G * 64));
         /* every row's integer sum starts at -off * sum(a): the offset taken back once */
         const __m512i init =
@@ -639,14 +637,23 @@ static inline __attribute__((always_inline)) void gemm_rows(const uint8_t *u, co
                                                      (unsigned)(off_shift >= 0 ? off_shift : 0)))
                 : _mm512_setzero_si512();
         const __m512 mv = _mm512_loadu_ps((const float *)(t + (size_t)G * 64 + 128));
+        /* groups outer, rows inner: one activation vector serves every row, and the rows'
+         * integer sums are independent chains the core overlaps */
+        __m512i ia[GEMM_ROWS];
+#pragma GCC unroll 8
+        for (int r = 0; r < GEMM_ROWS; r++) ia[r] = init;
+        const uint8_t *ub = u + (size_t)b * (size_t)sub;
+#pragma GCC unroll 8
+        for (int g = 0; g < G; g++) {
+            const __m512i av = _mm512_loadu_si512((const void *)(t + 64 * g));
+#pragma GCC unroll 8
+            for (int r = 0; r < GEMM_ROWS; r++)
+                ia[r] = _mm512_dpbusd_epi32(ia[r], _mm512_set1_epi32(load_i32(ub + (size_t)r * (size_t)K + 4 * g)), av);
+        }
 #pragma GCC unroll 8
         for (int r = 0; r < GEMM_ROWS; r++) {
-            if (r >= n_rows) break;
-            const uint8_t *ur = u + (size_t)r * (size_t)K + (size_t)b * (size_t)sub;
-            __m512i ia = init;
-#pragma GCC unroll 8
-            for (int g = 0; g < G; g++) ia = _mm512_dpbusd_epi32(ia, _mm512_set1_epi32(load_i32(ur + 4 * g)), av[g]);
-            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ia), _mm512_mul_ps(_mm512_set1_ps(scale[(size_t)r * (size_t)nsb + (size_t)b]), dv), acc[r]);
+            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ia[r]),
+                                     _mm512_mul_ps(_mm512_set1_ps(scale[(size_t)r * (size_t)nsb + (size_t)b]), dv), acc[r]);
             if (has_min) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(min[(size_t)r * (size_t)nsb + (size_t)b]), mv, acc[r]);
         }
     }

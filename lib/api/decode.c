@@ -89,6 +89,8 @@ static localai_status prepare_graph(localai_context *ctx, uint32_t n_tokens, uin
             return st;
     }
     lai_graph_bind(&ctx->graph, ctx->compute_buffer);
+    lai_log_debug(&ctx->log, "graph: recorded %d ops for batches of %u tokens (%u with logits), %zu bytes of "
+                  "activations", (int)ctx->graph.n_ops, n_tokens, n_rows, ctx->graph.planned_size);
     ctx->in = f.in;
     ctx->graph_logits = logits;
     ctx->graph_tokens_n = n_tokens;

@@ -197,7 +197,7 @@ static void test_context_log(void) {
     b.n_tokens = 1;
     b.tokens = &bos;
     CHECK_STATUS(localai_decode(ctx, &b), LOCALAI_STATUS_OK);
-    CHECK(ctx_log.debug == 1 && strstr(ctx_log.last, "decode: 1 tokens") != NULL);
+    CHECK(ctx_log.debug == 2 && strstr(ctx_log.last, "decode: 1 tokens") != NULL); /* graph, decode */
     CHECK(model_log.info == 0 && model_log.debug == 0);
     localai_context_free(ctx);
     localai_model_close(model);
@@ -252,7 +252,46 @@ static void test_cpu_level(void) {
     CHECK(strstr(localai_errmsg(), "cpu_level") != NULL && m == NULL);
 }
 
+typedef struct graph_count {
+    int recorded, decodes;
+} graph_count;
+
+static void count_graphs(int32_t level, const char *message, void *user) {
+    graph_count *c = user;
+    (void)level;
+    if (strncmp(message, "graph: recorded", 15) == 0) c->recorded++;
+    if (strncmp(message, "decode:", 7) == 0) c->decodes++;
+}
+
+/* Generation replays the graph recorded for its first single-token step: a 20-token
+ * generation records two graphs (the prompt's, then one token's), not twenty. */
+static void test_graph_reuse(void) {
+    localai_model *model = NULL;
+    CHECK_STATUS(localai_model_open(test_shared_path("models/stories260K.gguf"), NULL, &model), LOCALAI_STATUS_OK);
+    if (model == NULL) return;
+    graph_count gc = {0, 0};
+    localai_context_params cp;
+    localai_context_params_init(&cp);
+    cp.n_ctx = 64;
+    cp.log = count_graphs;
+    cp.log_user = &gc;
+    cp.log_level = LOCALAI_LOG_DEBUG;
+    localai_context *ctx = NULL;
+    CHECK_STATUS(localai_context_new(model, &cp, &ctx), LOCALAI_STATUS_OK);
+    localai_generate_params gp;
+    localai_generate_params_init(&gp);
+    gp.max_tokens = 20;
+    gp.ignore_eog = 1;
+    int32_t n = 0;
+    CHECK_STATUS(localai_generate(ctx, "Once upon a time", &gp, &n), LOCALAI_STATUS_OK);
+    CHECK_MSG(n == 20 && gc.decodes == 20 && gc.recorded == 2, "%d tokens, %d decodes, %d graphs recorded", (int)n,
+              gc.decodes, gc.recorded);
+    localai_context_free(ctx);
+    localai_model_close(model);
+}
+
 int main(void) {
+    test_graph_reuse();
     test_cpu_level();
     test_context_ranges();
     test_status_strings();

@@ -25,8 +25,8 @@ struct localai_context {
     int32_t n_last;             /* entries in the last decoded batch */
     int32_t last_with_logits;   /* -1 when none */
     /* per-batch host scratch: n_batch entries each (next_pos: n_seq_max; info: the
-     * attention input, 1 + 2 * n_batch) */
-    int32_t *pos, *seq, *slots, *out_ids, *next_pos, *info;
+     * attention input, 2 + 2 * n_batch) */
+    int32_t *pos, *seq, *slots, *swa_slots, *out_ids, *next_pos, *info;
 };
 
 /* localai_decode's worker (decode.c); the caller stores the message in ctx->err. */

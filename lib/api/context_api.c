@@ -17,6 +17,7 @@ static void context_destroy(localai_context *ctx) {
     lai_free(ctx->pos);
     lai_free(ctx->seq);
     lai_free(ctx->slots);
+    lai_free(ctx->swa_slots);
     lai_free(ctx->out_ids);
     lai_free(ctx->next_pos);
     lai_free(ctx->info);
@@ -71,11 +72,20 @@ static localai_status context_create(localai_model *model, const localai_context
     lai_backend *dev = model->device;
     const lai_exec_params ep = {p.n_threads};
     st = dev->vt->exec_new(dev, &ep, &ctx->exec);
-    if (st == LOCALAI_STATUS_OK)
-        st = lai_kv_cache_init(&ctx->kv, dev,
-                               p.kv_type == LOCALAI_KV_F32 ? LAI_TYPE_F32 : LAI_TYPE_F16, ctx->n_ctx,
-                               hp->n_layer, hp->head_dim_k * hp->n_head_kv,
-                               hp->head_dim_v * hp->n_head_kv, ctx->n_seq_max);
+    if (st == LOCALAI_STATUS_OK) {
+        lai_kv_shape ks;
+        memset(&ks, 0, sizeof ks);
+        ks.type = p.kv_type == LOCALAI_KV_F32 ? LAI_TYPE_F32 : LAI_TYPE_F16;
+        ks.n_ctx = ctx->n_ctx;
+        ks.n_layer = hp->n_layer;
+        ks.k_row = hp->head_dim_k * hp->n_head_kv;
+        ks.v_row = hp->head_dim_v * hp->n_head_kv;
+        ks.n_seq_max = ctx->n_seq_max;
+        ks.n_batch = ctx->n_batch;
+        ks.n_swa = hp->n_swa;
+        ks.swa_layer = hp->swa_layer;
+        st = lai_kv_cache_init(&ctx->kv, dev, &ks);
+    }
     if (st == LOCALAI_STATUS_OK) {
         size_t nb = ctx->n_batch;
         {
@@ -83,11 +93,12 @@ static localai_status context_create(localai_model *model, const localai_context
             ctx->pos = lai_malloc(nb * sizeof(int32_t));
             ctx->seq = lai_malloc(nb * sizeof(int32_t));
             ctx->slots = lai_malloc(nb * sizeof(int32_t));
+            ctx->swa_slots = lai_malloc(nb * sizeof(int32_t));
             ctx->out_ids = lai_malloc(nb * sizeof(int32_t));
             ctx->next_pos = lai_malloc(ctx->n_seq_max * sizeof(int32_t));
-            ctx->info = lai_malloc((1 + 2 * nb) * sizeof(int32_t));
-            if (!ctx->row_of || !ctx->pos || !ctx->seq || !ctx->slots || !ctx->out_ids || !ctx->next_pos ||
-                !ctx->info)
+            ctx->info = lai_malloc((2 + 2 * nb) * sizeof(int32_t));
+            if (!ctx->row_of || !ctx->pos || !ctx->seq || !ctx->slots || !ctx->swa_slots || !ctx->out_ids ||
+                !ctx->next_pos || !ctx->info)
                 st = lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "localai_context_new: no memory");
         }
     }

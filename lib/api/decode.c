@@ -102,13 +102,16 @@ static localai_status prepare_graph(localai_context *ctx, uint32_t n_tokens, uin
 static localai_status write_inputs(localai_context *ctx, const localai_batch *b, uint32_t n, uint32_t n_rows) {
     lai_backend *be = ctx->model->device;
     const size_t i32 = sizeof(int32_t);
-    ctx->info[0] = (int32_t)lai_kv_n_active(&ctx->kv);
-    memcpy(ctx->info + 1, ctx->pos, n * i32);
-    memcpy(ctx->info + 1 + n, ctx->seq, n * i32);
+    ctx->info[0] = (int32_t)lai_kv_n_active(&ctx->kv.full);
+    ctx->info[1] = ctx->kv.swa.cells != NULL ? (int32_t)lai_kv_n_active(&ctx->kv.swa) : 0;
+    memcpy(ctx->info + 2, ctx->pos, n * i32);
+    memcpy(ctx->info + 2 + n, ctx->seq, n * i32);
     localai_status st;
     if ((st = be->vt->tensor_write(be, ctx->in.tokens, b->tokens, 0, n * i32)) ||
         (st = be->vt->tensor_write(be, ctx->in.kv_slots, ctx->slots, 0, n * i32)) ||
-        (st = be->vt->tensor_write(be, ctx->in.info, ctx->info, 0, (1 + 2 * (size_t)n) * i32)))
+        (st = be->vt->tensor_write(be, ctx->in.info, ctx->info, 0, (2 + 2 * (size_t)n) * i32)))
+        return st;
+    if (ctx->in.swa_slots != NULL && (st = be->vt->tensor_write(be, ctx->in.swa_slots, ctx->swa_slots, 0, n * i32)))
         return st;
     if (ctx->in.out_ids != NULL && (st = be->vt->tensor_write(be, ctx->in.out_ids, ctx->out_ids, 0, n_rows * i32)))
         return st;
@@ -140,14 +143,11 @@ localai_status lai_context_decode(localai_context *ctx, const localai_batch *bat
         ctx->out_ids[0] = (int32_t)n - 1;
         n_rows = 1;
     }
-    if (!lai_kv_find_slots(&ctx->kv, n, ctx->slots))
-        return lai_fail(LOCALAI_STATUS_CONTEXT_FULL, "localai_decode: the KV cache has room for %u "
-                        "more tokens, the batch has %u (n_ctx %u)",
-                        ctx->kv.n_cells - ctx->kv.n_used, n, ctx->n_ctx);
     /* The batch's cells count as filled while the pass runs; any failure empties them
      * again, which is all the rollback the cache needs (the data written to empty cells is
      * never read). */
-    lai_kv_fill(&ctx->kv, n, ctx->slots, ctx->pos, ctx->seq);
+    if ((st = lai_kv_place(&ctx->kv, n, ctx->pos, ctx->seq, ctx->slots, ctx->swa_slots)) != LOCALAI_STATUS_OK)
+        return st;
     st = prepare_graph(ctx, n, n_rows);
     lai_backend *be = ctx->model->device;
     if (st == LOCALAI_STATUS_OK) st = write_inputs(ctx, &b, n, n_rows);
@@ -164,12 +164,12 @@ localai_status lai_context_decode(localai_context *ctx, const localai_batch *bat
     if (st == LOCALAI_STATUS_OK)
         st = be->vt->tensor_read(be, ctx->graph_logits, ctx->logits, 0, (size_t)n_rows * n_vocab * sizeof(float));
     if (st != LOCALAI_STATUS_OK) {
-        lai_kv_unfill(&ctx->kv, n, ctx->slots);
+        lai_kv_unplace(&ctx->kv, n, ctx->slots, ctx->swa_slots);
         return st;
     }
     ctx->n_last = (int32_t)n;
     ctx->last_with_logits = n_out > 0 ? ctx->out_ids[n_out - 1] : -1;
     lai_log_debug(&ctx->log, "decode: %u tokens (%u with logits) in %.2f ms; KV cache %u of %u cells used",
-                  n, n_out, (double)(lai_time_ns() - t0) / 1e6, ctx->kv.n_used, ctx->kv.n_cells);
+                  n, n_out, (double)(lai_time_ns() - t0) / 1e6, lai_kv_n_used(&ctx->kv), ctx->kv.full.n_cells);
     return LOCALAI_STATUS_OK;
 }

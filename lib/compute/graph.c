@@ -370,10 +370,12 @@ lai_tensor *lai_op_kv_store(lai_graph *g, lai_tensor *cache, lai_tensor *rows,
 
 lai_tensor *lai_op_attention(lai_graph *g, lai_tensor *q, lai_tensor *k_cache,
                              lai_tensor *v_cache, lai_tensor *info, lai_tensor *cells,
-                             int32_t n_swa, int32_t n_head_kv, float scale, float softcap) {
+                             int32_t kv_group, int32_t n_swa, int32_t n_head_kv, float scale,
+                             float softcap) {
     if (g->status != LOCALAI_STATUS_OK) return NULL;
     if (!is_f32_rows(q) || k_cache == NULL || v_cache == NULL || info == NULL || cells == NULL ||
-        info->type != LAI_TYPE_I32 || info->ne[0] != 1 + 2 * q->ne[2] || cells->type != LAI_TYPE_I32 ||
+        info->type != LAI_TYPE_I32 || info->ne[0] != 2 + 2 * q->ne[2] || cells->type != LAI_TYPE_I32 ||
+        kv_group < 0 || kv_group > 1 ||
         cells->ne[0] < 2 || cells->ne[1] != k_cache->ne[1] || n_swa < 0 ||
         n_head_kv <= 0 || q->ne[1] % n_head_kv != 0 || q->ne[3] != 1 ||
         k_cache->ne[0] != q->ne[0] * n_head_kv || v_cache->ne[0] % n_head_kv != 0 ||
@@ -385,6 +387,7 @@ lai_tensor *lai_op_attention(lai_graph *g, lai_tensor *q, lai_tensor *k_cache,
     lai_op *op = &g->ops[g->n_ops - 1];
     op->ip[0] = n_swa;
     op->ip[1] = n_head_kv;
+    op->ip[2] = kv_group;
     op->fp[0] = scale;
     op->fp[1] = softcap;
     return dst;

@@ -78,15 +78,16 @@ typedef enum lai_op_kind {
     /* Attention of queries src0 [head_dim_k, n_head, n_tokens] over the KV cache tensors
      * src1 (K, [head_dim_k * n_head_kv, n_cells]) and src2 (V, [head_dim_v * n_head_kv,
      * n_cells]). Which cells a token sees is computed here from run-time data, so a
-     * recorded graph serves every step: src3 (I32 [1 + 2 * n_tokens]) holds n_kv (cells
-     * beyond it are empty), then each token's position, then its sequence id; src4 is the
-     * cache's cell table (I32 [1 + seq_words, n_cells]: the cell's position, -1 when empty,
-     * then the bit set of its sequences). Token t sees cell c when the cell is in t's
-     * sequence at a position <= t's, and, when ip[0] = n_swa > 0, at a position > t's -
-     * n_swa. ip[1] = n_head_kv (query head h uses kv head h / (n_head/n_head_kv)).
-     * score = fp[0] * q.k; if fp[1] > 0: score = fp[1] * tanh(score / fp[1]); then
-     * softmax over the visible cells weights the V rows (no visible cell: zeros).
-     * dst [head_dim_v * n_head, n_tokens]. */
+     * recorded graph serves every step: src3 (I32 [2 + 2 * n_tokens]) holds the active
+     * length of the full and of the window cell group (cells beyond it are empty), then
+     * each token's position, then its sequence id; src4 is the group's cell table (I32
+     * [1 + seq_words, n_cells]: the cell's position, -1 when empty, then the bit set of its
+     * sequences). ip[2] (0 or 1) says which of the two lengths applies. Token t sees cell c
+     * when the cell is in t's sequence at a position <= t's, and, when ip[0] = n_swa > 0,
+     * at a position > t's - n_swa. ip[1] = n_head_kv (query head h uses kv head
+     * h / (n_head/n_head_kv)). score = fp[0] * q.k; if fp[1] > 0: score = fp[1] *
+     * tanh(score / fp[1]); then softmax over the visible cells weights the V rows (no
+     * visible cell: zeros). dst [head_dim_v * n_head, n_tokens]. */
     LAI_OP_ATTENTION,
     /* dst = silu(src0) * src1 and gelu_tanh(src0) * src1 (same shapes) */
     LAI_OP_SWIGLU,
@@ -172,7 +173,8 @@ lai_tensor *lai_op_kv_store(lai_graph *g, lai_tensor *cache, lai_tensor *rows,
                             lai_tensor *slots);
 lai_tensor *lai_op_attention(lai_graph *g, lai_tensor *q, lai_tensor *k_cache,
                              lai_tensor *v_cache, lai_tensor *info, lai_tensor *cells,
-                             int32_t n_swa, int32_t n_head_kv, float scale, float softcap);
+                             int32_t kv_group, int32_t n_swa, int32_t n_head_kv, float scale,
+                             float softcap);
 lai_tensor *lai_op_swiglu(lai_graph *g, lai_tensor *gate, lai_tensor *up);
 lai_tensor *lai_op_geglu(lai_graph *g, lai_tensor *gate, lai_tensor *up);
 

@@ -66,8 +66,8 @@ void lai_cpu_attention(const lai_op *op, const lai_cpu_thread *th) {
     att_shape s;
     shape_of(op, &s);
     const int64_t hd_k = s.hd_k, hd_v = s.hd_v, G = s.group;
-    const int64_t n_kv = LAI_MAX(0, LAI_MIN((int64_t)info[0], n_cells));
-    const int32_t *tok_pos = info + 1, *tok_seq = info + 1 + s.n_tok;
+    const int64_t n_kv = LAI_MAX(0, LAI_MIN((int64_t)info[op->ip[2]], n_cells));
+    const int32_t *tok_pos = info + 2, *tok_seq = info + 2 + s.n_tok;
 
     float *kbuf = th->wdata;
     float *vbuf = kbuf + CHUNK * hd_k;

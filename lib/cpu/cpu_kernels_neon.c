@@ -913,8 +913,9 @@ static inline __attribute__((always_inline)) void FN(gemm_rows)(const uint8_t *u
         int8x16_t av[8];
         for (int g = 0; g < G; g++) av[g] = vld1q_s8((const int8_t *)(t + 16 * g));
         const float32x4_t dv = vld1q_f32((const float *)(const void *)(t + (size_t)G * 16));
-        const int32x4_t offv = mode == OFF_SUB ? vmulq_n_s32(vld1q_s32((const int32_t *)(const void *)(t + (size_t)G * 16 + 16)), off)
-                                               : vdupq_n_s32(0);
+        /* each row's integer sums start at -off * sum(a) */
+        const int32x4_t ia0 = mode == OFF_SUB ? vmulq_n_s32(vld1q_s32((const int32_t *)(const void *)(t + (size_t)G * 16 + 16)), -off)
+                                              : vdupq_n_s32(0);
         const float32x4_t mv = vld1q_f32((const float *)(const void *)(t + (size_t)G * 16 + 32));
 #pragma GCC unroll 8
         for (int r = 0; r < GEMM_ROWS; r++) {
@@ -922,13 +923,12 @@ static inline __attribute__((always_inline)) void FN(gemm_rows)(const uint8_t *u
             const int8_t *ur = (const int8_t *)u + (size_t)r * (size_t)K + (size_t)b * (size_t)sub;
             int8x16_t w0 = vld1q_s8(ur);
             if (mode == OFF_FLIP) w0 = veorq_s8(w0, flip);
-            int32x4_t ia = FN(tile_dot4)(vdupq_n_s32(0), av[0], av[1], av[2], av[3], w0);
+            int32x4_t ia = FN(tile_dot4)(ia0, av[0], av[1], av[2], av[3], w0);
             if (G == 8) {
                 int8x16_t w1 = vld1q_s8(ur + 16);
                 if (mode == OFF_FLIP) w1 = veorq_s8(w1, flip);
                 ia = FN(tile_dot4)(ia, av[4], av[5], av[6], av[7], w1);
             }
-            if (mode == OFF_SUB) ia = vsubq_s32(ia, offv);
             const size_t at = (size_t)r * (size_t)nsb + (size_t)b;
             acc[r] = vfmaq_f32(acc[r], vcvtq_f32_s32(ia), vmulq_n_f32(dv, scale_in[at]));
             if (has_min) acc[r] = vfmaq_n_f32(acc[r], mv, min[at]);

@@ -20,11 +20,13 @@ lai_tensor *lai_forward_build(lai_forward *f) {
     memset(&f->in, 0, sizeof f->in);
     f->in.tokens = lai_graph_new_tensor(g, LAI_TENSOR_INPUT, LAI_TYPE_I32, nt, 1, 1, "tokens");
     f->in.kv_slots = lai_graph_new_tensor(g, LAI_TENSOR_INPUT, LAI_TYPE_I32, nt, 1, 1, "kv_slots");
-    f->in.info = lai_graph_new_tensor(g, LAI_TENSOR_INPUT, LAI_TYPE_I32, 1 + 2 * nt, 1, 1, "attn_info");
+    if (f->kv->swa.cells != NULL)
+        f->in.swa_slots = lai_graph_new_tensor(g, LAI_TENSOR_INPUT, LAI_TYPE_I32, nt, 1, 1, "swa_slots");
+    f->in.info = lai_graph_new_tensor(g, LAI_TENSOR_INPUT, LAI_TYPE_I32, 2 + 2 * nt, 1, 1, "attn_info");
     if (f->in.info != NULL) {
         const int64_t ne[LAI_MAX_DIMS] = {nt, 1, 1, 1};
         const size_t nb[LAI_MAX_DIMS] = {4, (size_t)nt * 4, (size_t)nt * 4, (size_t)nt * 4};
-        f->in.positions = lai_graph_view(g, f->in.info, ne, nb, sizeof(int32_t));
+        f->in.positions = lai_graph_view(g, f->in.info, ne, nb, 2 * sizeof(int32_t));
     }
     if (f->n_outputs != f->n_tokens)
         f->in.out_ids = lai_graph_new_tensor(g, LAI_TENSOR_INPUT, LAI_TYPE_I32, f->n_outputs, 1, 1, "out_ids");

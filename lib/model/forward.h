@@ -11,8 +11,9 @@
 typedef struct lai_forward_inputs {
     lai_tensor *tokens;    /* I32 [n_tokens] */
     lai_tensor *kv_slots;  /* I32 [n_tokens]: the cache cell of each token */
-    lai_tensor *info;      /* I32 [1 + 2 * n_tokens]: n_kv, positions, sequence ids (see
-                            * LAI_OP_ATTENTION) */
+    lai_tensor *swa_slots; /* I32 [n_tokens]: its cell in the window group, or NULL */
+    lai_tensor *info;      /* I32 [2 + 2 * n_tokens]: the two groups' active lengths,
+                            * positions, sequence ids (see LAI_OP_ATTENTION) */
     lai_tensor *positions; /* a view of info's positions */
     lai_tensor *out_ids;   /* I32 [n_outputs]: batch rows that want logits; NULL = all */
 } lai_forward_inputs;

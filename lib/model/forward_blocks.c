@@ -87,11 +87,15 @@ lai_tensor *lai_fw_attention(lai_forward *f, uint32_t il, lai_tensor *x) {
     q = lai_op_rope(g, q, f->in.positions, ff, &rp);
     k = lai_op_rope(g, k, f->in.positions, ff, &rp);
 
-    lai_op_kv_store(g, &f->kv->k[il], k, f->in.kv_slots);
-    lai_op_kv_store(g, &f->kv->v[il], v, f->in.kv_slots);
+    /* sliding-window layers keep their cells in the window group when the cache has one */
+    lai_kv_cells *cells = lai_kv_group(f->kv, il);
+    const int in_window = cells == &f->kv->swa;
+    lai_tensor *slots = in_window ? f->in.swa_slots : f->in.kv_slots;
+    lai_op_kv_store(g, &f->kv->k[il], k, slots);
+    lai_op_kv_store(g, &f->kv->v[il], v, slots);
     /* Only gemma2 soft-caps attention scores (llama.cpp's graphs do the same). */
     const float softcap = hp->arch == LAI_ARCH_GEMMA2 ? hp->attn_logit_softcap : 0.0f;
-    lai_tensor *att = lai_op_attention(g, q, &f->kv->k[il], &f->kv->v[il], f->in.info, &f->kv->cells_tensor,
+    lai_tensor *att = lai_op_attention(g, q, &f->kv->k[il], &f->kv->v[il], f->in.info, &cells->tensor, in_window,
                                        swa ? (int32_t)hp->n_swa : 0, (int32_t)nkv, hp->attn_scale, softcap);
     return project(f, lw->attn_output, lw->attn_output_bias, att);
 }

@@ -363,11 +363,12 @@ static void test_attention_case(uint32_t kv_type, float softcap, int32_t n_swa, 
         cells[slots[t]][0] = tok_pos[t];
         cells[slots[t]][1] = 1 << tok_seq[t];
     }
-    int32_t info[1 + 2 * NT];
+    int32_t info[2 + 2 * NT];
     info[0] = n_kv;
+    info[1] = 0; /* the window group's length: this op reads group 0 */
     for (int t = 0; t < NT; t++) {
-        info[1 + t] = tok_pos[t];
-        info[1 + NT + t] = tok_seq[t];
+        info[2 + t] = tok_pos[t];
+        info[2 + NT + t] = tok_seq[t];
     }
 
     harness h;
@@ -416,11 +417,11 @@ static void test_attention_case(uint32_t kv_type, float softcap, int32_t n_swa, 
 
     lai_tensor *tq = input(&h, LAI_TYPE_F32, HD, NH, NT);
     lai_tensor *tk = input(&h, LAI_TYPE_F32, HD, NKV, NT), *tv = input(&h, LAI_TYPE_F32, HD * NKV, NT, 1);
-    lai_tensor *ts = input(&h, LAI_TYPE_I32, NT, 1, 1), *ti = input(&h, LAI_TYPE_I32, 1 + 2 * NT, 1, 1);
+    lai_tensor *ts = input(&h, LAI_TYPE_I32, NT, 1, 1), *ti = input(&h, LAI_TYPE_I32, 2 + 2 * NT, 1, 1);
     CHECK(lai_op_kv_store(&h.g, &kc, tk, ts) != NULL);
     CHECK(lai_op_kv_store(&h.g, &vc, tv, ts) != NULL);
     const float scale = 0.35f;
-    lai_tensor *r = lai_op_attention(&h.g, tq, &kc, &vc, ti, &ct, n_swa, NKV, scale, softcap);
+    lai_tensor *r = lai_op_attention(&h.g, tq, &kc, &vc, ti, &ct, 0, n_swa, NKV, scale, softcap);
     lai_graph_mark_output(&h.g, r);
     lai_tensor *ins[5] = {tq, tk, tv, ts, ti};
     const void *data[5] = {q, knew, vnew, slots, info};

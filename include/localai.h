@@ -455,8 +455,11 @@ static inline localai_status localai_batch_init(localai_batch *batch) {
 /* Runs the model on a batch: appends its keys and values to the KV cache and computes
  * logits where asked. Tokens of one sequence attend causally to that sequence only.
  * Returns OK, INVALID_ARGUMENT (bad token id, position or sequence id; more than n_batch
- * tokens), CONTEXT_FULL (the cache cannot hold the batch; nothing was changed),
- * CANCELLED, BACKEND, OUT_OF_MEMORY. */
+ * tokens; for models with sliding-window layers (Gemma 2/3), a token whose window reaches
+ * back to positions the cache has already let go of, after localai_kv_remove() went
+ * further back than the window cache holds: remove the sequence and decode it again),
+ * CONTEXT_FULL (the cache cannot hold the batch; nothing was changed), CANCELLED,
+ * BACKEND, OUT_OF_MEMORY. */
 LOCALAI_API localai_status localai_decode(localai_context *ctx, const localai_batch *batch);
 
 /* Logits (n_vocab floats) of batch entry `i` of the last localai_decode(); i = -1 means

@@ -246,10 +246,24 @@ static inline __m512i act_halves(const int8_t *p0, const int8_t *p1) {
                               _mm256_loadu_si256((const __m256i *)p1), 1);
 }
 
+/* The 6-bit scales and mins of a Q4_K / Q5_K super-block (see lai_k4_scale_min), all
+ * eight at once with 32-bit operations on the 12 packed bytes. */
+static inline void k4_scales(const uint8_t *packed, uint8_t sc[8], uint8_t m[8]) {
+    uint32_t u[3], out[4];
+    memcpy(u, packed, 12);
+    const uint32_t low6 = 0x3f3f3f3f, low4 = 0x0f0f0f0f, low2 = 0x03030303;
+    out[0] = u[0] & low6;                                        /* sc 0..3 */
+    out[1] = (u[2] & low4) | (((u[0] >> 6) & low2) << 4);        /* sc 4..7 */
+    out[2] = u[1] & low6;                                        /* m 0..3 */
+    out[3] = ((u[2] >> 4) & low4) | (((u[1] >> 6) & low2) << 4); /* m 4..7 */
+    memcpy(sc, out, 8);
+    memcpy(m, out + 2, 8);
+}
+
 /* Q4_K / Q5_K: sub-block s is the low (s even) or high nibble of qs[32 * (s / 2) ...]; a
- * 64-byte load covers four sub-blocks: lo = [s | s + 2], hi = [s + 1 | s + 3]. */
-static inline int32_t dot_q45_K_int(const uint8_t *qs, const uint8_t *qh, const uint8_t *sc,
-                                    const int8_t *aq) {
+ * 64-byte load covers four sub-blocks: lo = [s | s + 2], hi = [s + 1 | s + 3]. Returns
+ * the scale-weighted integer sums lane by lane (their total is sum_s sc_s * dot_s). */
+static inline __m512i dot_q45_K_lanes(const uint8_t *qs, const uint8_t *qh, const uint8_t *sc, const int8_t *aq) {
     const __m512i m4 = _mm512_set1_epi8(0x0f);
     __m512i acc = _mm512_setzero_si512();
     for (int j = 0; j < 2; j++) {
@@ -271,33 +285,36 @@ static inline int32_t dot_q45_K_int(const uint8_t *qs, const uint8_t *qh, const 
         acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(plo, two_ints(sc[s], sc[s + 2])));
         acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(phi, two_ints(sc[s + 1], sc[s + 3])));
     }
-    return _mm512_reduce_add_epi32(acc);
+    return acc;
 }
 
-static inline float dot_q45_K_block(const uint8_t *scales, uint16_t d16, uint16_t dmin16, const uint8_t *qs,
-                                    const uint8_t *qh, const lai_act_q8k *a) {
-    uint8_t sc[8], m[8];
-    for (int s = 0; s < 8; s++) lai_k4_scale_min(s, scales, &sc[s], &m[s]);
-    int32_t sum_m = 0;
-    for (int s = 0; s < 8; s++) sum_m += m[s] * (a->bsums[2 * s] + a->bsums[2 * s + 1]);
-    const int32_t sum_q = dot_q45_K_int(qs, qh, sc, a->qs);
-    return a->d * (lai_cpu_f16(d16) * (float)sum_q - lai_cpu_f16(dmin16) * (float)sum_m);
+/* Super-blocks accumulate in a float vector, reduced once per row. */
+static inline float dot_q45_K(const uint8_t *base, size_t stride, int64_t nb, const lai_act_q8k *a, int has_qh) {
+    __m512 acc = _mm512_setzero_ps();
+    float mins = 0.0f;
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *blk = base + (size_t)b * stride;
+        const uint16_t *dd = (const uint16_t *)(const void *)blk; /* d, dmin */
+        const uint8_t *scales = blk + 4;
+        const uint8_t *qh = has_qh ? blk + 4 + LAI_K_SCALE_BYTES : NULL;
+        const uint8_t *qs = blk + 4 + LAI_K_SCALE_BYTES + (has_qh ? LAI_QK_K / 8 : 0);
+        uint8_t sc[8], m[8];
+        k4_scales(scales, sc, m);
+        int32_t sum_m = 0;
+        for (int s = 0; s < 8; s++) sum_m += m[s] * (a[b].bsums[2 * s] + a[b].bsums[2 * s + 1]);
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot_q45_K_lanes(qs, qh, sc, a[b].qs)),
+                              _mm512_set1_ps(a[b].d * lai_cpu_f16(dd[0])), acc);
+        mins += a[b].d * lai_cpu_f16(dd[1]) * (float)sum_m;
+    }
+    return _mm512_reduce_add_ps(acc) - mins;
 }
 
 static float vec_dot_q4_K(const void *wr, const void *ar, int64_t n) {
-    const lai_block_q4_K *w = wr;
-    const lai_act_q8k *a = ar;
-    float sum = 0.0f;
-    for (int64_t b = 0; b < n / 256; b++) sum += dot_q45_K_block(w[b].scales, w[b].d, w[b].dmin, w[b].qs, NULL, &a[b]);
-    return sum;
+    return dot_q45_K(wr, sizeof(lai_block_q4_K), n / 256, ar, 0);
 }
 
 static float vec_dot_q5_K(const void *wr, const void *ar, int64_t n) {
-    const lai_block_q5_K *w = wr;
-    const lai_act_q8k *a = ar;
-    float sum = 0.0f;
-    for (int64_t b = 0; b < n / 256; b++) sum += dot_q45_K_block(w[b].scales, w[b].d, w[b].dmin, w[b].qs, w[b].qh, &a[b]);
-    return sum;
+    return dot_q45_K(wr, sizeof(lai_block_q5_K), n / 256, ar, 1);
 }
 
 /* Q6_K bytes of one half (128 elements): u01 = [group 0 | group 1], u23 = [2 | 3], each
@@ -317,7 +334,8 @@ static float vec_dot_q6_K(const void *wr, const void *ar, int64_t n) {
     const lai_act_q8k *a = ar;
     const __m128i pat01 = _mm_setr_epi8(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
     const __m128i pat23 = _mm_setr_epi8(4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7);
-    float sum = 0.0f;
+    __m512 accf = _mm512_setzero_ps();
+    float corr_total = 0.0f;
     for (int64_t b = 0; b < n / 256; b++) {
         __m512i acc = _mm512_setzero_si512();
         for (int h = 0; h < 2; h++) {
@@ -331,9 +349,11 @@ static float vec_dot_q6_K(const void *wr, const void *ar, int64_t n) {
         }
         int32_t corr = 0; /* the values were stored + 32 */
         for (int j = 0; j < 16; j++) corr += w[b].scales[j] * a[b].bsums[j];
-        sum += lai_cpu_f16(w[b].d) * a[b].d * (float)(_mm512_reduce_add_epi32(acc) - 32 * corr);
+        const float d = lai_cpu_f16(w[b].d) * a[b].d;
+        accf = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), _mm512_set1_ps(d), accf);
+        corr_total += d * (float)(32 * corr);
     }
-    return sum;
+    return _mm512_reduce_add_ps(accf) - corr_total;
 }
 
 static float vec_dot_iq4_xs(const void *wr, const void *ar, int64_t n) {
@@ -746,11 +766,11 @@ static void gemm_unpack(uint32_t type, const lai_weight_format *fmt, const uint8
                     _mm256_storeu_si256((__m256i *)(ur + 256 * i + 64 * j + 32), _mm256_and_si256(_mm256_srli_epi16(q, 4), m4));
                 }
                 const float d = lai_cpu_f16(bl[i].d), dmin = lai_cpu_f16(bl[i].dmin);
+                uint8_t sc[8], m[8];
+                k4_scales(bl[i].scales, sc, m);
                 for (int s = 0; s < 8; s++) {
-                    uint8_t sc, m;
-                    lai_k4_scale_min(s, bl[i].scales, &sc, &m);
-                    sr[8 * i + s] = d * (float)sc;
-                    mr[8 * i + s] = -dmin * (float)m;
+                    sr[8 * i + s] = d * (float)sc[s];
+                    mr[8 * i + s] = -dmin * (float)m[s];
                 }
             }
             break;

@@ -140,8 +140,10 @@ static void quantize_q8k(const float *x, void *out, int64_t n) {
 /* 16 bytes of nibbles as 32 bytes [low nibbles | high nibbles]: the element order of the
  * 32-element formats and of one IQ4_XS sub-block. */
 static inline __m256i nibbles_32(const uint8_t *q) {
-    const __m128i v = _mm_loadu_si128((const __m128i *)q);
-    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(v, 4), v), _mm256_set1_epi8(0x0f));
+    /* the 16 bytes in both lanes, the upper lane shifted by 4 (per 32-bit word: the bits
+     * that come in from the next byte are masked off) */
+    const __m256i v = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)q));
+    return _mm256_and_si256(_mm256_srlv_epi32(v, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4)), _mm256_set1_epi8(0x0f));
 }
 
 /* Bit j of a little-endian 32-bit word as byte j: 0xff when set. */
@@ -205,28 +207,31 @@ static inline __m256i q3_group(__m256i q, __m256i hm, int half, int g) {
     return _mm256_or_si256(q2_group(q, g), bit_to(hm, 4 * half + g, 2));
 }
 
-/* Q4_K / Q5_K scales (bytes 0..7) and mins (bytes 8..15) of the 12 packed bytes, as
- * lai_k4_scale_min. */
-static inline void k4_scales_mins(const uint8_t *scales, uint32_t out[4]) {
-    uint32_t v[3];
-    memcpy(v, scales, sizeof v);
-    out[0] = v[0] & 0x3f3f3f3fu;
-    out[1] = (v[2] & 0x0f0f0f0fu) | (((v[0] >> 6) & 0x03030303u) << 4);
-    out[2] = v[1] & 0x3f3f3f3fu;
-    out[3] = ((v[2] >> 4) & 0x0f0f0f0fu) | (((v[1] >> 6) & 0x03030303u) << 4);
+/* The 12 packed scale bytes of Q3_K, Q4_K and Q5_K as 32-bit words [v0, v1, v2, 0]. */
+static inline __m128i load_12(const uint8_t *p) {
+    return _mm_insert_epi32(_mm_loadl_epi64((const __m128i *)p), load_i32(p + 8), 2);
 }
 
-/* Q3_K's 16 signed scales (-32..31), as lai_k3_scale. */
-static inline void k3_scales(const uint8_t *scales, int8_t out[16]) {
-    uint32_t v[3], r[4];
-    memcpy(v, scales, sizeof v);
-    const uint32_t t = v[2];
-    r[0] = (v[0] & 0x0f0f0f0fu) | ((t & 0x03030303u) << 4);
-    r[1] = (v[1] & 0x0f0f0f0fu) | (((t >> 2) & 0x03030303u) << 4);
-    r[2] = ((v[0] >> 4) & 0x0f0f0f0fu) | (((t >> 4) & 0x03030303u) << 4);
-    r[3] = ((v[1] >> 4) & 0x0f0f0f0fu) | (((t >> 6) & 0x03030303u) << 4);
-    const __m128i s = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)r), _mm_set1_epi8(32));
-    _mm_storeu_si128((__m128i *)out, s);
+/* Q4_K / Q5_K scales (bytes 0..7) and mins (bytes 8..15), as lai_k4_scale_min: words
+ * [v0 & 0x3f.., v2 & 0x0f.. | (v0 >> 6 & 3..) << 4, v1 & 0x3f.., v2 >> 4 & 0x0f.. | (v1 >> 6 & 3..) << 4]. */
+static inline __m128i k4_scales_mins(const uint8_t *scales) {
+    const __m128i v = load_12(scales);
+    const __m128i lo = _mm_and_si128(_mm_srlv_epi32(_mm_shuffle_epi32(v, _MM_SHUFFLE(2, 1, 2, 0)), _mm_setr_epi32(0, 0, 0, 4)),
+                                     _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f));
+    const __m128i hi = _mm_and_si128(_mm_srli_epi32(_mm_shuffle_epi32(v, _MM_SHUFFLE(1, 1, 0, 0)), 2),
+                                     _mm_setr_epi32(0, 0x30303030, 0, 0x30303030));
+    return _mm_or_si128(lo, hi);
+}
+
+/* Q3_K's 16 signed scales (-32..31), as lai_k3_scale: word i holds the low nibbles
+ * (v0, v1, v0 >> 4, v1 >> 4) and 2 bits of v2 (shifted by 2i) on top. */
+static inline __m128i k3_scales(const uint8_t *scales) {
+    const __m128i v = load_12(scales);
+    const __m128i lo = _mm_and_si128(_mm_srlv_epi32(_mm_shuffle_epi32(v, _MM_SHUFFLE(1, 0, 1, 0)), _mm_setr_epi32(0, 0, 4, 4)),
+                                     _mm_set1_epi8(0x0f));
+    const __m128i hi = _mm_and_si128(_mm_srlv_epi32(_mm_shuffle_epi32(v, _MM_SHUFFLE(2, 2, 2, 2)), _mm_setr_epi32(0, 2, 4, 6)),
+                                     _mm_set1_epi8(3));
+    return _mm_sub_epi8(_mm_or_si128(lo, _mm_slli_epi32(hi, 4)), _mm_set1_epi8(32));
 }
 
 /* IQ4_XS: the signed scale (-32..31) of sub-block s. */
@@ -254,9 +259,24 @@ static inline __m256i dot_u8_scaled(__m256i u, __m256i a, __m256i s) {
 /* A value in lane 0 only, to take a block's offset term off its lane sums. */
 static inline __m256i lane0(int32_t v) { return _mm256_setr_epi32(v, 0, 0, 0, 0, 0, 0, 0); }
 
-/* Two scales for the lane halves [elements 0..15 | 16..31] of a 32-byte product. */
-static inline __m256i two_scales16(int s0, int s1) {
-    return _mm256_set_m128i(_mm_set1_epi16((short)s1), _mm_set1_epi16((short)s0));
+/* The scales of the sub-blocks of 16 of one half (128 elements), 16-bit, in both lanes. */
+static inline __m256i half_scales(__m128i eight_bytes, int is_signed) {
+    const __m128i v = is_signed ? _mm_cvtepi8_epi16(eight_bytes) : _mm_cvtepu8_epi16(eight_bytes);
+    return _mm256_broadcastsi128_si256(v);
+}
+
+/* Scale s of 8 16-bit scales (in both lanes) in every lane (s constant once unrolled). */
+static inline __m256i scale_all(__m256i eight, int s) {
+    const short pair = (short)((2 * s) | (2 * s + 1) << 8);
+    return _mm256_shuffle_epi8(eight, _mm256_set1_epi16(pair));
+}
+
+/* Scales 2g and 2g + 1 of half_scales for the lane halves [elements 0..15 | 16..31] of
+ * group g's 32-byte product (g constant once the loops are unrolled). */
+static inline __m256i scale_pair(__m256i half, int g) {
+    const char a = (char)(4 * g), b = (char)(4 * g + 1), c = (char)(4 * g + 2), d = (char)(4 * g + 3);
+    return _mm256_shuffle_epi8(half, _mm256_setr_epi8(a, b, a, b, a, b, a, b, a, b, a, b, a, b, a, b,
+                                                      c, d, c, d, c, d, c, d, c, d, c, d, c, d, c, d));
 }
 
 /* The 32-element formats: per block an integer dot (8 lanes), its scale, and for Q4_1 /
@@ -323,21 +343,20 @@ static float vec_dot_iq4_nl(const void *wr, const void *ar, int64_t n) {
 
 static inline void dot_q45_K(const uint8_t *scales, uint16_t d16, uint16_t dmin16, const uint8_t *qs,
                               const uint8_t *qh, const lai_act_q8k *a, __m256 *acc, __m128 *acc_min) {
-    uint32_t sm[4];
-    k4_scales_mins(scales, sm);
-    const uint8_t *sc = (const uint8_t *)sm;
+    const __m128i sm = k4_scales_mins(scales);
+    const __m256i sc = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm));
     /* mins times the activation sums of each sub-block of 32 */
     const __m128i bsum32 = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)a->bsums),
                                           _mm_loadu_si128((const __m128i *)(a->bsums + 8)));
-    const __m128i mins = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)(sc + 8)));
+    const __m128i mins = _mm_cvtepu8_epi16(_mm_unpackhi_epi64(sm, sm));
     *acc_min = _mm_fmadd_ps(_mm_set1_ps(a->d * f16(dmin16)), _mm_cvtepi32_ps(_mm_madd_epi16(mins, bsum32)), *acc_min);
     __m256i isum = _mm256_setzero_si256();
 #pragma GCC unroll 4
     for (int j = 0; j < 4; j++) {
         __m256i lo, hi;
         q45_K_pair(qs, qh, j, &lo, &hi);
-        const __m256i plo = dot_u8_scaled(lo, loadu256(a->qs + 64 * j), _mm256_set1_epi16(sc[2 * j]));
-        const __m256i phi = dot_u8_scaled(hi, loadu256(a->qs + 64 * j + 32), _mm256_set1_epi16(sc[2 * j + 1]));
+        const __m256i plo = dot_u8_scaled(lo, loadu256(a->qs + 64 * j), scale_all(sc, 2 * j));
+        const __m256i phi = dot_u8_scaled(hi, loadu256(a->qs + 64 * j + 32), scale_all(sc, 2 * j + 1));
         isum = _mm256_add_epi32(isum, _mm256_add_epi32(plo, phi));
     }
     *acc = _mm256_fmadd_ps(_mm256_set1_ps(a->d * f16(d16)), _mm256_cvtepi32_ps(isum), *acc);
@@ -386,12 +405,10 @@ static float vec_dot_q6_K(const void *wr, const void *ar, int64_t n) {
         for (int h = 0; h < 2; h++) {
             __m256i u[4];
             q6_K_half(w[b].ql + 64 * h, w[b].qh + 32 * h, u);
+            const __m256i hs = half_scales(_mm_loadl_epi64((const __m128i *)(sc + 8 * h)), 1);
 #pragma GCC unroll 4
-            for (int g = 0; g < 4; g++) {
-                const int s = 8 * h + 2 * g;
-                isum = _mm256_add_epi32(isum, dot_u8_scaled(u[g], loadu256(a[b].qs + 128 * h + 32 * g),
-                                                             two_scales16(sc[s], sc[s + 1])));
-            }
+            for (int g = 0; g < 4; g++)
+                isum = _mm256_add_epi32(isum, dot_u8_scaled(u[g], loadu256(a[b].qs + 128 * h + 32 * g), scale_pair(hs, g)));
         }
         acc = _mm256_fmadd_ps(_mm256_set1_ps(f16(w[b].d) * a[b].d), _mm256_cvtepi32_ps(isum), acc);
     }
@@ -406,16 +423,16 @@ static float vec_dot_q2_K(const void *wr, const void *ar, int64_t n) {
         const __m128i scm = _mm_loadu_si128((const __m128i *)w[b].scales);
         const __m256i mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(scm, 4), _mm_set1_epi8(0x0f)));
         const __m256i summ = _mm256_madd_epi16(mins, loadu256(a[b].bsums));
+        const __m128i sc = _mm_and_si128(scm, _mm_set1_epi8(0x0f));
         __m256i isum = _mm256_setzero_si256();
 #pragma GCC unroll 2
         for (int h = 0; h < 2; h++) {
             const __m256i q = loadu256(w[b].qs + 32 * h);
+            const __m256i hs = half_scales(h == 0 ? sc : _mm_unpackhi_epi64(sc, sc), 0);
 #pragma GCC unroll 4
-            for (int g = 0; g < 4; g++) {
-                const int s = 8 * h + 2 * g;
+            for (int g = 0; g < 4; g++)
                 isum = _mm256_add_epi32(isum, dot_u8_scaled(q2_group(q, g), loadu256(a[b].qs + 128 * h + 32 * g),
-                                                             two_scales16(w[b].scales[s] & 0x0f, w[b].scales[s + 1] & 0x0f)));
-            }
+                                                             scale_pair(hs, g)));
         }
         acc = _mm256_fmadd_ps(_mm256_set1_ps(a[b].d * f16(w[b].d)), _mm256_cvtepi32_ps(isum), acc);
         acc_min = _mm256_fmadd_ps(_mm256_set1_ps(a[b].d * f16(w[b].dmin)), _mm256_cvtepi32_ps(summ), acc_min);
@@ -428,20 +445,19 @@ static float vec_dot_q3_K(const void *wr, const void *ar, int64_t n) {
     const lai_act_q8k *a = ar;
     __m256 acc = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / 256; b++) {
-        int8_t sc[16];
-        k3_scales(w[b].scales, sc);
+        const __m128i sc = k3_scales(w[b].scales);
         /* u = q + 4 (the clear high bit subtracts 4): take 4 * sum(scale * bsum) off */
-        __m256i isum = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(scaled_bsums(sc, a[b].bsums), 2));
+        const __m256i sbs = _mm256_madd_epi16(_mm256_cvtepi8_epi16(sc), loadu256(a[b].bsums));
+        __m256i isum = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(sbs, 2));
         const __m256i hm = loadu256(w[b].hmask);
 #pragma GCC unroll 2
         for (int h = 0; h < 2; h++) {
             const __m256i q = loadu256(w[b].qs + 32 * h);
+            const __m256i hs = half_scales(h == 0 ? sc : _mm_unpackhi_epi64(sc, sc), 1);
 #pragma GCC unroll 4
-            for (int g = 0; g < 4; g++) {
-                const int s = 8 * h + 2 * g;
+            for (int g = 0; g < 4; g++)
                 isum = _mm256_add_epi32(isum, dot_u8_scaled(q3_group(q, hm, h, g), loadu256(a[b].qs + 128 * h + 32 * g),
-                                                             two_scales16(sc[s], sc[s + 1])));
-            }
+                                                             scale_pair(hs, g)));
         }
         acc = _mm256_fmadd_ps(_mm256_set1_ps(f16(w[b].d) * a[b].d), _mm256_cvtepi32_ps(isum), acc);
     }
@@ -654,18 +670,27 @@ static void scale(float *y, float a, int64_t n) {
  *
  * Unpacked rows hold u = q + off (0..63) for the types of up to 6 bits, but the signed
  * value q itself (u ^ 0x80) for the types with off = 128, whose products go through the
- * sign trick: u up to 255 would saturate vpmaddubsw's pairs.
- *
- * The 16-bit pair sums of CHAIN consecutive groups are added before they are widened:
- * with u <= umax a pair is at most 2 * 127 * umax, so CHAIN * 254 * umax < 32768.
+ * sign trick: u up to 255 would saturate vpmaddubsw's pairs. The sign goes onto the
+ * broadcast weight bytes against |a|, taken once per tile vector for all rows; that is
+ * exact unless q = -128 (its negation wraps), so the unpack marks each such row (a Q8_0
+ * row holding -128; IQ4 values never are) with min[0] = 1 and those rows' passes take
+ * |q| times a with q's sign instead (the types with off = 128 have no mins).
  */
 enum { TILE_COLS = 8, GEMM_R = 4, GEMM_ROWS = 64, F32_R = 8 };
+enum { UNSIGNED = 0, SIGNED_BY_WEIGHT = 1, SIGNED_BY_TILE = 2 };
+
+/* A value the compiler must hold in a register as it is: keeps the 16-bit sums a chain in
+ * program order (GCC reassociates them into a tree whose partial sums spill to the stack). */
+static inline __m256i in_register(__m256i v) {
+    __asm__("" : "+x"(v));
+    return v;
+}
 
 static inline __attribute__((always_inline)) void gemm_rows(const uint8_t *u, const float *scale, const float *min,
                                                             int nr, int64_t K, const uint8_t *tile, float *out,
                                                             size_t out_stride, int n_cols, const int G,
                                                             const int off_shift, const int has_min, const int chain,
-                                                            const int is_signed) {
+                                                            const int sign_mode) {
     const int sub = 4 * G;
     const int64_t nsb = K / sub;
     const size_t sb_bytes = (size_t)G * 32 + 96;
@@ -687,12 +712,14 @@ static inline __attribute__((always_inline)) void gemm_rows(const uint8_t *u, co
 #pragma GCC unroll 8
         for (int g = 0; g < G; g++) {
             const __m256i av = loadu256(t + 32 * g);
+            const __m256i aabs = sign_mode == SIGNED_BY_TILE ? _mm256_abs_epi8(av) : av;
 #pragma GCC unroll 8
             for (int r = 0; r < GEMM_R; r++) {
                 const __m256i w = _mm256_set1_epi32(load_i32(ur[r] + ub + 4 * (size_t)g));
-                const __m256i m = is_signed ? _mm256_maddubs_epi16(_mm256_abs_epi8(w), _mm256_sign_epi8(av, w))
-                                            : _mm256_maddubs_epi16(w, av);
-                p16[r] = g % chain == 0 ? m : _mm256_add_epi16(p16[r], m);
+                const __m256i m = sign_mode == SIGNED_BY_TILE     ? _mm256_maddubs_epi16(aabs, _mm256_sign_epi8(w, av))
+                                  : sign_mode == SIGNED_BY_WEIGHT ? _mm256_maddubs_epi16(_mm256_abs_epi8(w), _mm256_sign_epi8(av, w))
+                                                                  : _mm256_maddubs_epi16(w, av);
+                p16[r] = g % chain == 0 ? m : in_register(_mm256_add_epi16(p16[r], m));
                 if (g % chain == chain - 1) {
                     const __m256i x = _mm256_madd_epi16(p16[r], ones);
                     p32[r] = g < chain ? x : _mm256_add_epi32(p32[r], x);
@@ -718,48 +745,65 @@ static inline __attribute__((always_inline)) void gemm_rows(const uint8_t *u, co
         for (int r = 0; r < nr; r++) out[(size_t)c * out_stride + (size_t)r] = tmp[r][c];
 }
 
-/* The largest unpacked byte of a format (see lai_weight_format: off says most of it). */
-static int u_max_of(const lai_weight_format *fmt) {
-    switch (fmt->off) {
-    case 4: return 7;   /* Q3_K */
-    case 8: return 15;  /* Q4_0 */
-    case 16: return 31; /* Q5_0 */
-    case 32: return 63; /* Q6_K */
-    case 128: return 128; /* signed: |q| */
-    default:
-        if (fmt->sub == 16) return 3; /* Q2_K */
-        if (fmt == lai_weight_format_get(LAI_TYPE_Q4_1) || fmt == lai_weight_format_get(LAI_TYPE_Q4_K)) return 15;
-        return 31; /* Q5_1, Q5_K */
-    }
+/* Rows that hold -128 (only Q8_0 rows can) are marked by the unpack with min[0] = 1. */
+static int any_wraps(const float *min, int nr, int64_t nsb) {
+    for (int r = 0; r < nr; r++)
+        if (min[(size_t)r * (size_t)nsb] != 0.0f) return 1;
+    return 0;
 }
 
+/*
+ * The kernel for each format. CHAIN groups of 16-bit pair sums (each at most 2 * 127 * umax,
+ * umax the largest unpacked byte) may be added before widening while CHAIN * 254 * umax <
+ * 32768: 4-bit u (umax 15) 8, 5-bit (31) 4, Q6_K (63) 2; Q3_K (7) and Q2_K (3) add all four
+ * groups of their 16-element sub-blocks; the signed types, whose pairs reach 2 * 127 * 127
+ * (2 * 128 * 127 for a row with -128), widen every group. Q4_1 / Q4_K and Q5_1 / Q5_K have
+ * the same geometry (off 0 with mins), so the format pointer tells their bit widths apart.
+ */
 static void gemm_run(const lai_weight_format *fmt, const uint8_t *u, const float *scale, const float *min,
                      int n_rows, int64_t K, const void *tile, int n_cols, float *out, size_t out_stride) {
     const int64_t nsb = K / fmt->sub;
-    const int umax = u_max_of(fmt);
+    const int four_bit_min = fmt == lai_weight_format_get(LAI_TYPE_Q4_1) || fmt == lai_weight_format_get(LAI_TYPE_Q4_K);
     for (int r0 = 0; r0 < n_rows; r0 += GEMM_R) {
         const int nr = LAI_MIN(GEMM_R, n_rows - r0);
         const uint8_t *ur = u + (size_t)r0 * (size_t)K;
         const float *sr = scale + (size_t)r0 * (size_t)nsb, *mr = min + (size_t)r0 * (size_t)nsb;
         float *o = out + r0;
+        /* G groups of 4 per sub-block, offset as a shift of sum(a) (-1: none), mins, CHAIN, sign mode */
 #define GEMM_CASE(G, SH, MIN, CHAIN, SIGNED) \
     gemm_rows(ur, sr, mr, nr, K, tile, o, out_stride, n_cols, G, SH, MIN, CHAIN, SIGNED)
         if (fmt->sub == 32) {
-            if (fmt->off == 128) GEMM_CASE(8, -1, 0, 1, 1);      /* Q8_0, IQ4_NL, IQ4_XS */
-            else if (fmt->off == 8) GEMM_CASE(8, 3, 0, 8, 0);    /* Q4_0 */
-            else if (fmt->off == 16) GEMM_CASE(8, 4, 0, 4, 0);   /* Q5_0 */
-            else if (umax <= 15) GEMM_CASE(8, -1, 1, 8, 0);      /* Q4_1, Q4_K */
-            else GEMM_CASE(8, -1, 1, 4, 0);                      /* Q5_1, Q5_K */
+            if (fmt->off == 128) { /* Q8_0, IQ4_NL, IQ4_XS */
+                if (any_wraps(mr, nr, nsb)) GEMM_CASE(8, -1, 0, 1, SIGNED_BY_WEIGHT);
+                else GEMM_CASE(8, -1, 0, 1, SIGNED_BY_TILE);
+            } else if (fmt->off == 8) { /* Q4_0 */
+                GEMM_CASE(8, 3, 0, 8, UNSIGNED);
+            } else if (fmt->off == 16) { /* Q5_0 */
+                GEMM_CASE(8, 4, 0, 4, UNSIGNED);
+            } else if (four_bit_min) { /* Q4_1, Q4_K */
+                GEMM_CASE(8, -1, 1, 8, UNSIGNED);
+            } else { /* Q5_1, Q5_K */
+                GEMM_CASE(8, -1, 1, 4, UNSIGNED);
+            }
         } else {
-            if (fmt->off == 32) GEMM_CASE(4, 5, 0, 2, 0);        /* Q6_K */
-            else if (fmt->off == 4) GEMM_CASE(4, 2, 0, 4, 0);    /* Q3_K */
-            else GEMM_CASE(4, -1, 1, 4, 0);                      /* Q2_K */
+            if (fmt->off == 32) GEMM_CASE(4, 5, 0, 2, UNSIGNED);     /* Q6_K */
+            else if (fmt->off == 4) GEMM_CASE(4, 2, 0, 4, UNSIGNED); /* Q3_K */
+            else GEMM_CASE(4, -1, 1, 4, UNSIGNED);                   /* Q2_K */
         }
 #undef GEMM_CASE
     }
 }
 
 static inline void store_u(uint8_t *dst, __m256i v) { _mm256_storeu_si256((__m256i *)dst, v); }
+
+/* 8 small integers (32-bit lanes) times d, stored as floats */
+static inline void store_scaled(float *dst, __m256i v, float d) {
+    _mm256_storeu_ps(dst, _mm256_mul_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(v)));
+}
+
+/* 8 bytes of a block as 32-bit lanes */
+static inline __m256i u8x8(const uint8_t *p) { return _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p)); }
+static inline __m256i s8x8(const int8_t *p) { return _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p)); }
 
 /* Rows unpacked with vector code (the same bytes, scales and mins as the formats' own
  * unpack, except the signed bytes of the off = 128 types). */
@@ -809,10 +853,14 @@ static void gemm_unpack(uint32_t type, const lai_weight_format *fmt, const uint8
         }
         case LAI_TYPE_Q8_0: {
             const lai_block_q8_0 *bl = (const lai_block_q8_0 *)row;
+            __m256i wraps = _mm256_setzero_si256();
             for (int64_t i = 0; i < nblk; i++) {
-                store_u(ur + 32 * i, loadu256(bl[i].qs));
+                const __m256i q = loadu256(bl[i].qs);
+                wraps = _mm256_or_si256(wraps, _mm256_cmpeq_epi8(q, _mm256_set1_epi8(-128)));
+                store_u(ur + 32 * i, q);
                 sr[i] = f16(bl[i].d);
             }
+            mr[0] = _mm256_testz_si256(wraps, wraps) ? 0.0f : 1.0f;
             break;
         }
         case LAI_TYPE_IQ4_NL: {
@@ -821,6 +869,7 @@ static void gemm_unpack(uint32_t type, const lai_weight_format *fmt, const uint8
                 store_u(ur + 32 * i, _mm256_shuffle_epi8(table, nibbles_32(bl[i].qs)));
                 sr[i] = f16(bl[i].d);
             }
+            mr[0] = 0.0f;
             break;
         }
         case LAI_TYPE_Q2_K: {
@@ -831,9 +880,10 @@ static void gemm_unpack(uint32_t type, const lai_weight_format *fmt, const uint8
                     for (int g = 0; g < 4; g++) store_u(ur + 256 * i + 128 * h + 32 * g, q2_group(q, g));
                 }
                 const float d = f16(bl[i].d), dmin = f16(bl[i].dmin);
-                for (int j = 0; j < 16; j++) {
-                    sr[16 * i + j] = d * (float)(bl[i].scales[j] & 0x0f);
-                    mr[16 * i + j] = -dmin * (float)(bl[i].scales[j] >> 4);
+                for (int j = 0; j < 16; j += 8) {
+                    const __m256i v = u8x8(bl[i].scales + j);
+                    store_scaled(sr + 16 * i + j, _mm256_and_si256(v, _mm256_set1_epi32(0x0f)), d);
+                    store_scaled(mr + 16 * i + j, _mm256_srli_epi32(v, 4), -dmin);
                 }
             }
             break;
@@ -846,10 +896,10 @@ static void gemm_unpack(uint32_t type, const lai_weight_format *fmt, const uint8
                     const __m256i q = loadu256(bl[i].qs + 32 * h);
                     for (int g = 0; g < 4; g++) store_u(ur + 256 * i + 128 * h + 32 * g, q3_group(q, hm, h, g));
                 }
-                int8_t sc[16];
-                k3_scales(bl[i].scales, sc);
+                const __m128i sc = k3_scales(bl[i].scales);
                 const float d = f16(bl[i].d);
-                for (int j = 0; j < 16; j++) sr[16 * i + j] = d * (float)sc[j];
+                store_scaled(sr + 16 * i, _mm256_cvtepi8_epi32(sc), d);
+                store_scaled(sr + 16 * i + 8, _mm256_cvtepi8_epi32(_mm_unpackhi_epi64(sc, sc)), d);
             }
             break;
         }
@@ -874,14 +924,9 @@ static void gemm_unpack(uint32_t type, const lai_weight_format *fmt, const uint8
                     store_u(ur + 256 * i + 64 * j, lo);
                     store_u(ur + 256 * i + 64 * j + 32, hi);
                 }
-                uint32_t sm[4];
-                k4_scales_mins(scales, sm);
-                const uint8_t *sc = (const uint8_t *)sm;
-                const float d = f16(d16), dmin = f16(dmin16);
-                for (int s = 0; s < 8; s++) {
-                    sr[8 * i + s] = d * (float)sc[s];
-                    mr[8 * i + s] = -dmin * (float)sc[8 + s];
-                }
+                const __m128i sm = k4_scales_mins(scales);
+                store_scaled(sr + 8 * i, _mm256_cvtepu8_epi32(sm), f16(d16));
+                store_scaled(mr + 8 * i, _mm256_cvtepu8_epi32(_mm_unpackhi_epi64(sm, sm)), -f16(dmin16));
             }
             break;
         }
@@ -894,7 +939,8 @@ static void gemm_unpack(uint32_t type, const lai_weight_format *fmt, const uint8
                     for (int g = 0; g < 4; g++) store_u(ur + 256 * i + 128 * h + 32 * g, q[g]);
                 }
                 const float d = f16(bl[i].d);
-                for (int j = 0; j < 16; j++) sr[16 * i + j] = d * (float)bl[i].scales[j];
+                store_scaled(sr + 16 * i, s8x8(bl[i].scales), d);
+                store_scaled(sr + 16 * i + 8, s8x8(bl[i].scales + 8), d);
             }
             break;
         }
@@ -906,6 +952,7 @@ static void gemm_unpack(uint32_t type, const lai_weight_format *fmt, const uint8
                 const float d = f16(bl[i].d);
                 for (int s = 0; s < 8; s++) sr[8 * i + s] = d * (float)iq4_xs_scale(&bl[i], s);
             }
+            mr[0] = 0.0f;
             break;
         }
         default: {
@@ -916,6 +963,7 @@ static void gemm_unpack(uint32_t type, const lai_weight_format *fmt, const uint8
                 int64_t k = 0;
                 for (; k + 32 <= K; k += 32) store_u(ur + k, _mm256_xor_si256(loadu256(ur + k), _mm256_set1_epi8((char)0x80)));
                 for (; k < K; k++) ur[k] ^= 0x80;
+                mr[0] = 1.0f; /* values unknown here: the pass that is exact for -128 */
             }
             break;
         }

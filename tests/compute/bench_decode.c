@@ -1,6 +1,7 @@
 /* bench_decode.c - prompt and generation speed of localai_decode on a model (prints numbers; never fails). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "localai.h"
@@ -11,16 +12,36 @@ static double now(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* $LOCALAI_CPU_LEVEL (auto, scalar, avx2, avx512, neon) as localai_model_params.cpu_level;
+ * -1 when it names no level. */
+static int32_t cpu_level_from_env(void) {
+    static const char *const names[] = {"auto", "scalar", "avx2", "avx512", "neon"};
+    const char *env = getenv("LOCALAI_CPU_LEVEL");
+    if (env == NULL || env[0] == '\0') return LOCALAI_CPU_LEVEL_AUTO;
+    for (int32_t i = 0; i < (int32_t)(sizeof names / sizeof names[0]); i++)
+        if (strcmp(env, names[i]) == 0) return i; /* LOCALAI_CPU_LEVEL_AUTO .. _NEON in this order */
+    return -1;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s MODEL [n_prompt=64] [n_gen=16] [threads=0]\n", argv[0]);
+        fprintf(stderr, "usage: %s MODEL [n_prompt=64] [n_gen=16] [threads=0]\n"
+                        "  $LOCALAI_CPU_LEVEL: auto, scalar, avx2, avx512 or neon kernels\n", argv[0]);
         return 2;
     }
     int n_prompt = argc > 2 ? atoi(argv[2]) : 64, n_gen = argc > 3 ? atoi(argv[3]) : 16;
     int threads = argc > 4 ? atoi(argv[4]) : 0;
     localai_model *m = NULL;
     localai_context *c = NULL;
-    if (localai_model_open(argv[1], NULL, &m) != LOCALAI_STATUS_OK) {
+    localai_model_params mp;
+    localai_model_params_init(&mp);
+    mp.cpu_level = cpu_level_from_env();
+    if (mp.cpu_level < 0) {
+        fprintf(stderr, "LOCALAI_CPU_LEVEL='%s' is not one of auto, scalar, avx2, avx512, neon\n",
+                getenv("LOCALAI_CPU_LEVEL"));
+        return 2;
+    }
+    if (localai_model_open(argv[1], &mp, &m) != LOCALAI_STATUS_OK) {
         fprintf(stderr, "open: %s\n", localai_errmsg());
         return 1;
     }

@@ -82,7 +82,9 @@ typedef struct lai_gemm_kernel {
     int cols; /* columns per tile (at most LAI_GEMM_MAX_COLS) */
     int rows; /* weight rows per run call, at most */
     /* Unpacks rows of a weight type to bytes and per-sub-block scales and mins (row r's at
-     * u + r * K, scale + r * (K / sub), min likewise). */
+     * u + r * K, scale + r * (K / sub), min likewise). The layout is this kernel's own,
+     * read only by its `run`: usually u = q + off as lai_weight_format says, but a level
+     * may store signed bytes or flags where its arithmetic needs them. */
     void (*unpack)(uint32_t type, const lai_weight_format *fmt, const uint8_t *w,
                    size_t row_stride, int n_rows, int64_t K, uint8_t *u, float *scale,
                    float *min);

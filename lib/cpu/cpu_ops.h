@@ -2,6 +2,8 @@
 #ifndef LAI_CPU_OPS_H
 #define LAI_CPU_OPS_H
 
+#include <stdatomic.h>
+
 #include "../compute/backend.h"
 #include "../quant/quant.h"
 #include "cpu_kernels.h"
@@ -25,7 +27,7 @@ typedef struct lai_cpu_thread {
 /* The next chunk of work for this thread (0, 1, 2, ... across the team), or -1 when all
  * n chunks are taken: faster cores simply take more chunks. */
 static inline int64_t lai_cpu_next_chunk(const lai_cpu_thread *th, int64_t n) {
-    const int64_t c = __atomic_fetch_add(th->chunk, 1, __ATOMIC_RELAXED);
+    const int64_t c = atomic_fetch_add_explicit(th->chunk, 1, memory_order_relaxed);
     return c < n ? c : -1;
 }
 

@@ -237,6 +237,10 @@ static float vec_dot_iq4_nl(const void *wr, const void *ar, int64_t n) {
     return sum;
 }
 
+static inline __m512i two_shorts(int16_t s0, int16_t s1) {
+    return _mm512_inserti64x4(_mm512_set1_epi16(s0), _mm256_set1_epi16(s1), 1);
+}
+
 static inline __m512i two_ints(int32_t s0, int32_t s1) {
     return _mm512_inserti64x4(_mm512_set1_epi32(s0), _mm256_set1_epi32(s1), 1);
 }
@@ -260,30 +264,28 @@ static inline void k4_scales(const uint8_t *packed, uint8_t sc[8], uint8_t m[8])
     memcpy(m, out + 2, 8);
 }
 
-/* Q4_K / Q5_K: sub-block s is the low (s even) or high nibble of qs[32 * (s / 2) ...]; a
- * 64-byte load covers four sub-blocks: lo = [s | s + 2], hi = [s + 1 | s + 3]. Returns
- * the scale-weighted integer sums lane by lane (their total is sum_s sc_s * dot_s). */
+/* Q4_K / Q5_K: sub-blocks 2j and 2j + 1 are the low and high nibbles of the same 32
+ * bytes qs[32j ...] and, together, the 64 consecutive activations from 64j: one load
+ * each side. Returns the scale-weighted integer sums lane by lane (their total is
+ * sum_s sc_s * dot_s). */
 static inline __m512i dot_q45_K_lanes(const uint8_t *qs, const uint8_t *qh, const uint8_t *sc, const int8_t *aq) {
-    const __m512i m4 = _mm512_set1_epi8(0x0f);
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
     __m512i acc = _mm512_setzero_si512();
-    for (int j = 0; j < 2; j++) {
-        const __m512i q = _mm512_loadu_si512((const void *)(qs + 64 * j));
-        __m512i lo = _mm512_and_si512(q, m4), hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
-        const int s = 4 * j;
+    for (int j = 0; j < 4; j++) {
+        const __m256i q = _mm256_loadu_si256((const __m256i *)(qs + 32 * j));
+        __m512i u = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(q, m4)),
+                                       _mm256_and_si256(_mm256_srli_epi16(q, 4), m4), 1);
         if (qh != NULL) { /* fifth bit of sub-block s is bit s of qh[l] */
             const __m256i h = _mm256_loadu_si256((const __m256i *)qh);
             const __m512i hz = _mm512_inserti64x4(_mm512_castsi256_si512(h), h, 1);
-            const __m512i one = _mm512_set1_epi8(1);
-            const __m512i sh_lo = _mm512_inserti64x4(_mm512_set1_epi64(s), _mm256_set1_epi64x(s + 2), 1);
-            const __m512i sh_hi = _mm512_inserti64x4(_mm512_set1_epi64(s + 1), _mm256_set1_epi64x(s + 3), 1);
+            const __m512i sh = _mm512_inserti64x4(_mm512_set1_epi64(2 * j), _mm256_set1_epi64x(2 * j + 1), 1);
             /* per 64-bit lane shifts, then bit 0 of each byte */
-            lo = _mm512_or_si512(lo, _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi64(hz, sh_lo), one), 4));
-            hi = _mm512_or_si512(hi, _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi64(hz, sh_hi), one), 4));
+            u = _mm512_or_si512(u, _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi64(hz, sh), _mm512_set1_epi8(1)), 4));
         }
-        const __m512i plo = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, act_halves(aq + 32 * s, aq + 32 * (s + 2)));
-        const __m512i phi = _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi, act_halves(aq + 32 * (s + 1), aq + 32 * (s + 3)));
-        acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(plo, two_ints(sc[s], sc[s + 2])));
-        acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(phi, two_ints(sc[s + 1], sc[s + 3])));
+        /* 16-bit pair sums (at most 2 * 31 * 127) times the 6-bit scales, summed to 32
+         * bits: the scales ride along in vpmaddwd instead of a 32-bit multiply */
+        const __m512i p = _mm512_maddubs_epi16(u, _mm512_loadu_si512((const void *)(aq + 64 * j)));
+        acc = _mm512_add_epi32(acc, _mm512_madd_epi16(p, two_shorts(sc[2 * j], sc[2 * j + 1])));
     }
     return acc;
 }
@@ -291,7 +293,8 @@ static inline __m512i dot_q45_K_lanes(const uint8_t *qs, const uint8_t *qh, cons
 /* Super-blocks accumulate in a float vector, reduced once per row. */
 static inline float dot_q45_K(const uint8_t *base, size_t stride, int64_t nb, const lai_act_q8k *a, int has_qh) {
     __m512 acc = _mm512_setzero_ps();
-    float mins = 0.0f;
+    __m256 mins = _mm256_setzero_ps();
+    const __m128i pair_pattern = _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *blk = base + (size_t)b * stride;
         const uint16_t *dd = (const uint16_t *)(const void *)blk; /* d, dmin */
@@ -300,13 +303,21 @@ static inline float dot_q45_K(const uint8_t *base, size_t stride, int64_t nb, co
         const uint8_t *qs = blk + 4 + LAI_K_SCALE_BYTES + (has_qh ? LAI_QK_K / 8 : 0);
         uint8_t sc[8], m[8];
         k4_scales(scales, sc, m);
-        int32_t sum_m = 0;
-        for (int s = 0; s < 8; s++) sum_m += m[s] * (a[b].bsums[2 * s] + a[b].bsums[2 * s + 1]);
+        /* sum_s m_s * (bsums[2s] + bsums[2s + 1]) as pairs of 16-bit products, kept in a
+         * float vector like the main sums */
+        const __m256i m16 = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(_mm_loadl_epi64((const __m128i *)m), pair_pattern));
+        const __m256i pm = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)a[b].bsums), m16);
+        mins = _mm256_fmadd_ps(_mm256_cvtepi32_ps(pm), _mm256_set1_ps(a[b].d * lai_cpu_f16(dd[1])), mins);
         acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot_q45_K_lanes(qs, qh, sc, a[b].qs)),
                               _mm512_set1_ps(a[b].d * lai_cpu_f16(dd[0])), acc);
-        mins += a[b].d * lai_cpu_f16(dd[1]) * (float)sum_m;
     }
-    return _mm512_reduce_add_ps(acc) - mins;
+    const __m256 m8 = _mm256_add_ps(_mm512_castps512_ps256(acc),
+                                    _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1)));
+    const __m256 r = _mm256_sub_ps(m8, mins);
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(r), _mm256_extractf128_ps(r, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_add_ss(h, _mm_movehdup_ps(h));
+    return _mm_cvtss_f32(h);
 }
 
 static float vec_dot_q4_K(const void *wr, const void *ar, int64_t n) {

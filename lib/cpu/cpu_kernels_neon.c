@@ -342,10 +342,11 @@ static void scale(float *y, float a, int64_t n) {
  * Rows are unpacked GEMM_UNPACK_ROWS at a time and multiplied GEMM_ROWS at a time. */
 enum { TILE_COLS = 4, GEMM_ROWS = 8, GEMM_UNPACK_ROWS = 16 };
 
-/* How a format's bytes u = q + off meet the signed products: off 128 (bytes up to 255)
- * flips the top bit, u - 128 = q; every other format's bytes are below 128 (at most 63),
- * so they are signed bytes as they are and off * sum(a) comes off the integer sum. */
-enum { OFF_NONE, OFF_SUB, OFF_FLIP };
+/* How unpacked bytes meet the signed products. Formats with off 128 (Q8_0, IQ4_NL, IQ4_XS:
+ * bytes up to 255) are unpacked as their signed q = u - 128 and used as they are
+ * (OFF_NONE); every other format's bytes u = q + off are below 128 (at most 63), so they
+ * are signed bytes as they are and off * sum(a) comes off the integer sum (OFF_SUB). */
+enum { OFF_NONE, OFF_SUB };
 
 /* Q4_K / Q5_K (qh NULL for Q4_K): sub-block s is the low (s even) or high nibble of
  * qs[32 (s / 2) + l], its fifth bit bit s of qh[l]. */
@@ -375,7 +376,8 @@ static inline void unpack_q45_K(const uint8_t *scales, uint16_t d16, uint16_t dm
     }
 }
 
-/* Rows unpacked with vector code for the common types, else the format's own unpack. */
+/* Rows unpacked with vector code for the common types, else the format's own unpack;
+ * off-128 formats as signed q (see OFF_NONE). */
 static void gemm_unpack(uint32_t type, const lai_weight_format *fmt, const uint8_t *w, size_t row_stride,
                         int n_rows, int64_t K, uint8_t *u, float *scale_out, float *min) {
     const int64_t nsb = K / fmt->sub, nblk = K / fmt->block;
@@ -410,17 +412,16 @@ static void gemm_unpack(uint32_t type, const lai_weight_format *fmt, const uint8
         }
         case LAI_TYPE_Q8_0: {
             const lai_block_q8_0 *bl = (const lai_block_q8_0 *)row;
-            const uint8x16_t bias = vdupq_n_u8(0x80);
             for (int64_t i = 0; i < nblk; i++) {
-                vst1q_u8(ur + 32 * i, veorq_u8(vld1q_u8((const uint8_t *)bl[i].qs), bias));
-                vst1q_u8(ur + 32 * i + 16, veorq_u8(vld1q_u8((const uint8_t *)bl[i].qs + 16), bias));
+                vst1q_u8(ur + 32 * i, vld1q_u8((const uint8_t *)bl[i].qs));
+                vst1q_u8(ur + 32 * i + 16, vld1q_u8((const uint8_t *)bl[i].qs + 16));
                 sr[i] = lai_cpu_f16(bl[i].d);
             }
             break;
         }
         case LAI_TYPE_IQ4_NL: {
             const lai_block_iq4_nl *bl = (const lai_block_iq4_nl *)row;
-            const uint8x16_t values = veorq_u8(vld1q_u8((const uint8_t *)lai_iq4nl_values), vdupq_n_u8(0x80));
+            const uint8x16_t values = vld1q_u8((const uint8_t *)lai_iq4nl_values);
             for (int64_t i = 0; i < nblk; i++) {
                 const uint8x16_t q = vld1q_u8(bl[i].qs);
                 vst1q_u8(ur + 32 * i, vqtbl1q_u8(values, vandq_u8(q, m4)));
@@ -456,7 +457,7 @@ static void gemm_unpack(uint32_t type, const lai_weight_format *fmt, const uint8
         }
         case LAI_TYPE_IQ4_XS: {
             const lai_block_iq4_xs *bl = (const lai_block_iq4_xs *)row;
-            const uint8x16_t values = veorq_u8(vld1q_u8((const uint8_t *)lai_iq4nl_values), vdupq_n_u8(0x80));
+            const uint8x16_t values = vld1q_u8((const uint8_t *)lai_iq4nl_values);
             for (int64_t i = 0; i < nblk; i++) {
                 const float d = lai_cpu_f16(bl[i].d);
                 for (int s = 0; s < 8; s++) {
@@ -472,6 +473,8 @@ static void gemm_unpack(uint32_t type, const lai_weight_format *fmt, const uint8
             const size_t bbytes = lai_type_get(type)->type_size;
             for (int64_t i = 0; i < nblk; i++)
                 fmt->unpack(row + (size_t)i * bbytes, ur + (size_t)i * fmt->block, sr + i * per_blk, mr + i * per_blk);
+            if (fmt->off == 128)
+                for (int64_t e = 0; e < K; e++) ur[e] ^= 0x80;
             break;
         }
         }
@@ -905,7 +908,6 @@ static inline __attribute__((always_inline)) void FN(gemm_rows)(const uint8_t *u
     const int sub = 4 * G;
     const int64_t nsb = K / sub;
     const size_t sb_bytes = (size_t)G * 16 + 48;
-    const int8x16_t flip = vdupq_n_s8((int8_t)-128);
     float32x4_t acc[GEMM_ROWS];
     for (int r = 0; r < GEMM_ROWS; r++) acc[r] = vdupq_n_f32(0.0f);
     for (int64_t b = 0; b < nsb; b++) {
@@ -921,14 +923,8 @@ static inline __attribute__((always_inline)) void FN(gemm_rows)(const uint8_t *u
         for (int r = 0; r < GEMM_ROWS; r++) {
             if (r >= n_rows) break;
             const int8_t *ur = (const int8_t *)u + (size_t)r * (size_t)K + (size_t)b * (size_t)sub;
-            int8x16_t w0 = vld1q_s8(ur);
-            if (mode == OFF_FLIP) w0 = veorq_s8(w0, flip);
-            int32x4_t ia = FN(tile_dot4)(ia0, av[0], av[1], av[2], av[3], w0);
-            if (G == 8) {
-                int8x16_t w1 = vld1q_s8(ur + 16);
-                if (mode == OFF_FLIP) w1 = veorq_s8(w1, flip);
-                ia = FN(tile_dot4)(ia, av[4], av[5], av[6], av[7], w1);
-            }
+            int32x4_t ia = FN(tile_dot4)(ia0, av[0], av[1], av[2], av[3], vld1q_s8(ur));
+            if (G == 8) ia = FN(tile_dot4)(ia, av[4], av[5], av[6], av[7], vld1q_s8(ur + 16));
             const size_t at = (size_t)r * (size_t)nsb + (size_t)b;
             acc[r] = vfmaq_f32(acc[r], vcvtq_f32_s32(ia), vmulq_n_f32(dv, scale_in[at]));
             if (has_min) acc[r] = vfmaq_n_f32(acc[r], mv, min[at]);
@@ -951,12 +947,12 @@ static void FN(gemm_run)(const lai_weight_format *fmt, const uint8_t *u, const f
         float *o = out + r0;
 #define GEMM_CASE(G, MODE, MIN) FN(gemm_rows)(ur, sr, mr, nr, K, tile, o, out_stride, n_cols, G, MODE, off, MIN)
         if (fmt->sub == 32) {
-            if (off == 128) GEMM_CASE(8, OFF_FLIP, 0);
-            else if (off == 0 && fmt->has_min) GEMM_CASE(8, OFF_NONE, 1);
+            if (off == 128 && !fmt->has_min) GEMM_CASE(8, OFF_NONE, 0);
+            else if ((off == 0 || off == 128) && fmt->has_min) GEMM_CASE(8, OFF_NONE, 1);
             else GEMM_CASE(8, OFF_SUB, fmt->has_min);
         } else {
-            if (off == 128) GEMM_CASE(4, OFF_FLIP, 0);
-            else if (off == 0 && fmt->has_min) GEMM_CASE(4, OFF_NONE, 1);
+            if ((off == 0 || off == 128) && fmt->has_min) GEMM_CASE(4, OFF_NONE, 1);
+            else if (off == 128) GEMM_CASE(4, OFF_NONE, 0);
             else GEMM_CASE(4, OFF_SUB, fmt->has_min);
         }
 #undef GEMM_CASE

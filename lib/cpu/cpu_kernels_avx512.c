@@ -367,15 +367,44 @@ static float vec_dot_q6_K(const void *wr, const void *ar, int64_t n) {
     return _mm512_reduce_add_ps(accf) - corr_total;
 }
 
+/* The sixteen signed 6-bit scales of a Q3_K super-block (see lai_k3_scale): low nibbles
+ * from bytes 0..7 (sub-blocks 0..7, then their high nibbles for 8..15), two high bits
+ * from byte 8 + s % 4 at bit 2 * (s / 4). */
+static inline __m128i k3_scales(const uint8_t *packed) {
+    uint64_t lo8;
+    uint32_t hi4;
+    memcpy(&lo8, packed, 8);
+    memcpy(&hi4, packed + 8, 4);
+    const __m128i m4 = _mm_set1_epi8(0x0f);
+    const __m128i l = _mm_cvtsi64_si128((long long)lo8);
+    const __m128i low = _mm_unpacklo_epi64(_mm_and_si128(l, m4), _mm_and_si128(_mm_srli_epi16(l, 4), m4));
+    const uint32_t m2 = 0x03030303u;
+    const __m128i high = _mm_setr_epi32((int)(hi4 & m2), (int)((hi4 >> 2) & m2), (int)((hi4 >> 4) & m2),
+                                        (int)((hi4 >> 6) & m2));
+    return _mm_sub_epi8(_mm_or_si128(low, _mm_slli_epi16(high, 4)), _mm_set1_epi8(32));
+}
+
+/* Sum of a float vector and a second one of 8 lanes. */
+static inline float reduce_16_8(__m512 v, __m256 w) {
+    const __m256 s = _mm256_add_ps(_mm256_add_ps(_mm512_castps512_ps256(v),
+                                                 _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))),
+                                   w);
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_add_ss(h, _mm_movehdup_ps(h));
+    return _mm_cvtss_f32(h);
+}
+
 static float vec_dot_iq4_xs(const void *wr, const void *ar, int64_t n) {
     const lai_block_iq4_xs *w = wr;
     const lai_act_q8k *a = ar;
     const __m512i bias = _mm512_set1_epi8((char)0x80);
-    float sum = 0.0f;
+    __m512 accf = _mm512_setzero_ps();
     for (int64_t b = 0; b < n / 256; b++) {
         int32_t ls[8];
-        for (int s = 0; s < 8; s++)
-            ls[s] = (((w[b].scales_l[s / 2] >> (4 * (s % 2))) & 0x0f) | (((w[b].scales_h >> (2 * s)) & 3) << 4)) - 32;
+        const uint32_t sl = (uint32_t)w[b].scales_l[0] | (uint32_t)w[b].scales_l[1] << 8 |
+                            (uint32_t)w[b].scales_l[2] << 16 | (uint32_t)w[b].scales_l[3] << 24;
+        for (int s = 0; s < 8; s++) ls[s] = (int32_t)(((sl >> (4 * s)) & 0x0f) | (((w[b].scales_h >> (2 * s)) & 3) << 4)) - 32;
         __m512i acc = _mm512_setzero_si512();
         for (int j = 0; j < 4; j++) { /* sub-blocks 2j and 2j + 1: elements 64j .. 64j + 63 */
             const __m512i az = _mm512_loadu_si512((const void *)(a[b].qs + 64 * j));
@@ -384,9 +413,9 @@ static float vec_dot_iq4_xs(const void *wr, const void *ar, int64_t n) {
             p = _mm512_sub_epi32(p, _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, az));
             acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(p, two_ints(ls[2 * j], ls[2 * j + 1])));
         }
-        sum += lai_cpu_f16(w[b].d) * a[b].d * (float)_mm512_reduce_add_epi32(acc);
+        accf = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), _mm512_set1_ps(lai_cpu_f16(w[b].d) * a[b].d), accf);
     }
-    return sum;
+    return _mm512_reduce_add_ps(accf);
 }
 
 /* The 2-bit fields of one half (32 bytes of qs, 128 elements) as two vectors of bytes:
@@ -409,14 +438,17 @@ static inline __m512i scales16(const int8_t *sc, int i) {
 static float vec_dot_q2_K(const void *wr, const void *ar, int64_t n) {
     const lai_block_q2_K *w = wr;
     const lai_act_q8k *a = ar;
-    float sum = 0.0f;
+    const __m128i m4 = _mm_set1_epi8(0x0f);
+    __m512 accf = _mm512_setzero_ps();
+    __m256 mins = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / 256; b++) {
+        const __m128i packed = _mm_loadu_si128((const __m128i *)w[b].scales);
         int8_t sc[16];
-        int32_t sum_m = 0;
-        for (int j = 0; j < 16; j++) {
-            sc[j] = (int8_t)(w[b].scales[j] & 0x0f);
-            sum_m += (w[b].scales[j] >> 4) * a[b].bsums[j];
-        }
+        _mm_storeu_si128((__m128i *)sc, _mm_and_si128(packed, m4));
+        /* sum_j min_j * bsums_j in 16-bit pairs */
+        const __m256i pm = _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), m4)),
+                                             _mm256_loadu_si256((const __m256i *)a[b].bsums));
+        mins = _mm256_fmadd_ps(_mm256_cvtepi32_ps(pm), _mm256_set1_ps(a[b].d * lai_cpu_f16(w[b].dmin)), mins);
         __m512i acc = _mm512_setzero_si512();
         for (int h = 0; h < 2; h++) {
             __m512i g01, g23;
@@ -426,23 +458,25 @@ static float vec_dot_q2_K(const void *wr, const void *ar, int64_t n) {
             acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(p01, scales16(sc, 2 * h)));
             acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(p23, scales16(sc, 2 * h + 1)));
         }
-        sum += a[b].d * (lai_cpu_f16(w[b].d) * (float)_mm512_reduce_add_epi32(acc) - lai_cpu_f16(w[b].dmin) * (float)sum_m);
+        accf = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), _mm512_set1_ps(a[b].d * lai_cpu_f16(w[b].d)), accf);
     }
-    return sum;
+    return reduce_16_8(accf, _mm256_sub_ps(_mm256_setzero_ps(), mins));
 }
 
 static float vec_dot_q3_K(const void *wr, const void *ar, int64_t n) {
     const lai_block_q3_K *w = wr;
     const lai_act_q8k *a = ar;
     const __m512i one = _mm512_set1_epi8(1);
-    float sum = 0.0f;
+    __m512 accf = _mm512_setzero_ps();
+    __m256 corr = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / 256; b++) {
+        const __m128i scv = k3_scales(w[b].scales);
         int8_t sc[16];
-        int32_t corr = 0; /* the values are stored + 4 */
-        for (int j = 0; j < 16; j++) {
-            sc[j] = (int8_t)lai_k3_scale(j, w[b].scales);
-            corr += sc[j] * a[b].bsums[j];
-        }
+        _mm_storeu_si128((__m128i *)sc, scv);
+        const float d = lai_cpu_f16(w[b].d) * a[b].d;
+        /* the values are stored + 4: take 4 * sum_j sc_j * bsums_j back */
+        const __m256i pc = _mm256_madd_epi16(_mm256_cvtepi8_epi16(scv), _mm256_loadu_si256((const __m256i *)a[b].bsums));
+        corr = _mm256_fmadd_ps(_mm256_cvtepi32_ps(pc), _mm256_set1_ps(4.0f * d), corr);
         const __m256i hm = _mm256_loadu_si256((const __m256i *)w[b].hmask);
         const __m512i hz = _mm512_inserti64x4(_mm512_castsi256_si512(hm), hm, 1);
         __m512i acc = _mm512_setzero_si512();
@@ -460,9 +494,9 @@ static float vec_dot_q3_K(const void *wr, const void *ar, int64_t n) {
             acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(p01, scales16(sc, 2 * h)));
             acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(p23, scales16(sc, 2 * h + 1)));
         }
-        sum += lai_cpu_f16(w[b].d) * a[b].d * (float)(_mm512_reduce_add_epi32(acc) - 4 * corr);
+        accf = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), _mm512_set1_ps(d), accf);
     }
-    return sum;
+    return reduce_16_8(accf, _mm256_sub_ps(_mm256_setzero_ps(), corr));
 }
 
 /* ---- float rows ------------------------------------------------------------------- */

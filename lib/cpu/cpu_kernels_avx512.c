@@ -834,6 +834,102 @@ static void gemm_unpack(uint32_t type, const lai_weight_format *fmt, const uint8
             }
             break;
         }
+        case LAI_TYPE_Q5_0:
+        case LAI_TYPE_Q4_1:
+        case LAI_TYPE_Q5_1:
+        case LAI_TYPE_IQ4_NL: {
+            /* 32-element blocks of nibbles (plus fifth bits, or a table) */
+            const size_t bbytes = lai_type_get(type)->type_size;
+            for (int64_t i = 0; i < nblk; i++) {
+                const uint8_t *blk = row + (size_t)i * bbytes;
+                uint16_t d16, m16 = 0;
+                memcpy(&d16, blk, 2);
+                const uint8_t *qs, *qh = NULL;
+                if (type == LAI_TYPE_Q5_0) qh = blk + 2, qs = blk + 6;
+                else if (type == LAI_TYPE_Q4_1) memcpy(&m16, blk + 2, 2), qs = blk + 4;
+                else if (type == LAI_TYPE_Q5_1) memcpy(&m16, blk + 2, 2), qh = blk + 4, qs = blk + 8;
+                else qs = blk + 2;
+                const __m128i q = _mm_loadu_si128((const __m128i *)qs), m4 = _mm_set1_epi8(0x0f);
+                __m256i v = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), m4), _mm_and_si128(q, m4));
+                if (qh != NULL) {
+                    uint32_t h;
+                    memcpy(&h, qh, 4);
+                    v = _mm256_or_si256(v, _mm256_and_si256(_mm256_movm_epi8(h), _mm256_set1_epi8(0x10)));
+                }
+                if (type == LAI_TYPE_IQ4_NL)
+                    v = _mm256_xor_si256(_mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)lai_iq4nl_values)), v),
+                                         _mm256_set1_epi8((char)0x80));
+                _mm256_storeu_si256((__m256i *)(ur + 32 * i), v);
+                sr[i] = lai_cpu_f16(d16);
+                if (fmt->has_min) mr[i] = lai_cpu_f16(m16);
+            }
+            break;
+        }
+        case LAI_TYPE_Q5_K: {
+            const lai_block_q5_K *bl = (const lai_block_q5_K *)row;
+            const __m256i m4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
+            for (int64_t i = 0; i < nblk; i++) {
+                const __m256i h = _mm256_loadu_si256((const __m256i *)bl[i].qh);
+                for (int j = 0; j < 4; j++) {
+                    const __m256i q = _mm256_loadu_si256((const __m256i *)(bl[i].qs + 32 * j));
+                    const __m256i b0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2 * j), one), 4);
+                    const __m256i b1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2 * j + 1), one), 4);
+                    _mm256_storeu_si256((__m256i *)(ur + 256 * i + 64 * j), _mm256_or_si256(_mm256_and_si256(q, m4), b0));
+                    _mm256_storeu_si256((__m256i *)(ur + 256 * i + 64 * j + 32),
+                                        _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4), b1));
+                }
+                const float d = lai_cpu_f16(bl[i].d), dmin = lai_cpu_f16(bl[i].dmin);
+                uint8_t sc[8], m[8];
+                k4_scales(bl[i].scales, sc, m);
+                for (int s = 0; s < 8; s++) {
+                    sr[8 * i + s] = d * (float)sc[s];
+                    mr[8 * i + s] = -dmin * (float)m[s];
+                }
+            }
+            break;
+        }
+        case LAI_TYPE_Q2_K:
+        case LAI_TYPE_Q3_K: {
+            const size_t bbytes = lai_type_get(type)->type_size;
+            for (int64_t i = 0; i < nblk; i++) {
+                const uint8_t *blk = row + (size_t)i * bbytes;
+                const lai_block_q2_K *b2 = (const lai_block_q2_K *)blk;
+                const lai_block_q3_K *b3 = (const lai_block_q3_K *)blk;
+                const uint8_t *qs = type == LAI_TYPE_Q2_K ? b2->qs : b3->qs;
+                __m512i hz = _mm512_setzero_si512();
+                if (type == LAI_TYPE_Q3_K) {
+                    const __m256i hm = _mm256_loadu_si256((const __m256i *)b3->hmask);
+                    hz = _mm512_inserti64x4(_mm512_castsi256_si512(hm), hm, 1);
+                }
+                for (int h = 0; h < 2; h++) {
+                    __m512i g01, g23;
+                    two_bit_groups(qs + 32 * h, &g01, &g23);
+                    if (type == LAI_TYPE_Q3_K) { /* u = low | high << 2: the value + 4 */
+                        const int k0 = 4 * h;
+                        const __m512i one = _mm512_set1_epi8(1);
+                        const __m512i s01 = _mm512_inserti64x4(_mm512_set1_epi64(k0), _mm256_set1_epi64x(k0 + 1), 1);
+                        const __m512i s23 = _mm512_inserti64x4(_mm512_set1_epi64(k0 + 2), _mm256_set1_epi64x(k0 + 3), 1);
+                        g01 = _mm512_or_si512(g01, _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi64(hz, s01), one), 2));
+                        g23 = _mm512_or_si512(g23, _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi64(hz, s23), one), 2));
+                    }
+                    _mm512_storeu_si512((void *)(ur + 256 * i + 128 * h), g01);
+                    _mm512_storeu_si512((void *)(ur + 256 * i + 128 * h + 64), g23);
+                }
+                if (type == LAI_TYPE_Q2_K) {
+                    const float d = lai_cpu_f16(b2->d), dmin = lai_cpu_f16(b2->dmin);
+                    for (int j = 0; j < 16; j++) {
+                        sr[16 * i + j] = d * (float)(b2->scales[j] & 0x0f);
+                        mr[16 * i + j] = -dmin * (float)(b2->scales[j] >> 4);
+                    }
+                } else {
+                    int8_t sc[16];
+                    _mm_storeu_si128((__m128i *)sc, k3_scales(b3->scales));
+                    const float d = lai_cpu_f16(b3->d);
+                    for (int j = 0; j < 16; j++) sr[16 * i + j] = d * (float)sc[j];
+                }
+            }
+            break;
+        }
         default: {
             const size_t bbytes = lai_type_get(type)->type_size;
             for (int64_t i = 0; i < nblk; i++)

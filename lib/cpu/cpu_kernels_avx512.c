@@ -102,50 +102,6 @@ static inline __m512i nibbles_pair(const uint8_t *q0, const uint8_t *q1) {
     return _mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0));
 }
 
-static float vec_dot_q4_0(const void *wr, const void *ar, int64_t n) {
-    const lai_block_q4_0 *w = wr;
-    const lai_act_q8 *a = ar;
-    const int64_t nb = n / 32;
-    const __m512i eight = _mm512_set1_epi8(8);
-    __m512 acc = _mm512_setzero_ps();
-    int64_t b = 0;
-    for (; b + 2 <= nb; b += 2) {
-        const __m512i wz = nibbles_pair(w[b].qs, w[b + 1].qs);
-        const __m512i az = load_act_pair(&a[b]);
-        __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wz, az);
-        p = _mm512_sub_epi32(p, _mm512_dpbusd_epi32(_mm512_setzero_si512(), eight, az));
-        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p),
-                              two_scales(lai_cpu_f16(w[b].d) * a[b].d, lai_cpu_f16(w[b + 1].d) * a[b + 1].d), acc);
-    }
-    float sum = _mm512_reduce_add_ps(acc);
-    if (b < nb) sum += lai_vec_dot_q4_0(&w[b], &a[b], 32);
-    return sum;
-}
-
-static float vec_dot_q8_0(const void *wr, const void *ar, int64_t n) {
-    const lai_block_q8_0 *w = wr;
-    const lai_act_q8 *a = ar;
-    const int64_t nb = n / 32;
-    const __m512i bias = _mm512_set1_epi8((char)0x80);
-    __m512 acc = _mm512_setzero_ps();
-    int64_t b = 0;
-    for (; b + 2 <= nb; b += 2) {
-        /* w + 128 as unsigned bytes, and 128 * sum(a) taken back off: exact */
-        const __m512i wz = _mm512_xor_si512(
-            _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)w[b].qs)),
-                               _mm256_loadu_si256((const __m256i *)w[b + 1].qs), 1),
-            bias);
-        const __m512i az = load_act_pair(&a[b]);
-        __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wz, az);
-        p = _mm512_sub_epi32(p, _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, az));
-        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p),
-                              two_scales(lai_cpu_f16(w[b].d) * a[b].d, lai_cpu_f16(w[b + 1].d) * a[b + 1].d), acc);
-    }
-    float sum = _mm512_reduce_add_ps(acc);
-    if (b < nb) sum += lai_vec_dot_q8_0(&w[b], &a[b], 32);
-    return sum;
-}
-
 /* The fifth bits of two Q5 blocks (bit j of each little-endian qh word is element j) as
  * 0x10 bytes in the element order of nibbles_pair. */
 static inline __m512i fifth_bits_pair(const uint8_t *qh0, const uint8_t *qh1) {
@@ -155,86 +111,95 @@ static inline __m512i fifth_bits_pair(const uint8_t *qh0, const uint8_t *qh1) {
     return _mm512_and_si512(_mm512_movm_epi8((__mmask64)h0 | (__mmask64)h1 << 32), _mm512_set1_epi8(0x10));
 }
 
-static float vec_dot_q4_1(const void *wr, const void *ar, int64_t n) {
-    const lai_block_q4_1 *w = wr;
-    const lai_act_q8 *a = ar;
-    const int64_t nb = n / 32;
-    __m512 acc = _mm512_setzero_ps();
-    float mins = 0.0f;
-    int64_t b = 0;
-    for (; b + 2 <= nb; b += 2) {
-        const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), nibbles_pair(w[b].qs, w[b + 1].qs), load_act_pair(&a[b]));
-        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p),
-                              two_scales(lai_cpu_f16(w[b].d) * a[b].d, lai_cpu_f16(w[b + 1].d) * a[b + 1].d), acc);
-        mins += lai_cpu_f16(w[b].m) * a[b].s + lai_cpu_f16(w[b + 1].m) * a[b + 1].s;
-    }
-    float sum = _mm512_reduce_add_ps(acc) + mins;
-    if (b < nb) sum += lai_vec_dot_q4_1(&w[b], &a[b], 32);
-    return sum;
-}
-
-static float vec_dot_q5_0(const void *wr, const void *ar, int64_t n) {
-    const lai_block_q5_0 *w = wr;
-    const lai_act_q8 *a = ar;
-    const int64_t nb = n / 32;
-    const __m512i sixteen = _mm512_set1_epi8(16);
-    __m512 acc = _mm512_setzero_ps();
-    int64_t b = 0;
-    for (; b + 2 <= nb; b += 2) {
-        const __m512i wz = _mm512_or_si512(nibbles_pair(w[b].qs, w[b + 1].qs), fifth_bits_pair(w[b].qh, w[b + 1].qh));
-        const __m512i az = load_act_pair(&a[b]);
-        __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wz, az);
-        p = _mm512_sub_epi32(p, _mm512_dpbusd_epi32(_mm512_setzero_si512(), sixteen, az));
-        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p),
-                              two_scales(lai_cpu_f16(w[b].d) * a[b].d, lai_cpu_f16(w[b + 1].d) * a[b + 1].d), acc);
-    }
-    float sum = _mm512_reduce_add_ps(acc);
-    if (b < nb) sum += lai_vec_dot_q5_0(&w[b], &a[b], 32);
-    return sum;
-}
-
-static float vec_dot_q5_1(const void *wr, const void *ar, int64_t n) {
-    const lai_block_q5_1 *w = wr;
-    const lai_act_q8 *a = ar;
-    const int64_t nb = n / 32;
-    __m512 acc = _mm512_setzero_ps();
-    float mins = 0.0f;
-    int64_t b = 0;
-    for (; b + 2 <= nb; b += 2) {
-        const __m512i wz = _mm512_or_si512(nibbles_pair(w[b].qs, w[b + 1].qs), fifth_bits_pair(w[b].qh, w[b + 1].qh));
-        const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wz, load_act_pair(&a[b]));
-        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p),
-                              two_scales(lai_cpu_f16(w[b].d) * a[b].d, lai_cpu_f16(w[b + 1].d) * a[b + 1].d), acc);
-        mins += lai_cpu_f16(w[b].m) * a[b].s + lai_cpu_f16(w[b + 1].m) * a[b + 1].s;
-    }
-    float sum = _mm512_reduce_add_ps(acc) + mins;
-    if (b < nb) sum += lai_vec_dot_q5_1(&w[b], &a[b], 32);
-    return sum;
-}
-
 /* IQ4 values + 128 as unsigned bytes, looked up from nibbles in each 128-bit lane. */
 static inline __m512i iq4_bytes(__m512i nibbles) {
     const __m512i table = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)lai_iq4nl_values));
     return _mm512_xor_si512(_mm512_shuffle_epi8(table, nibbles), _mm512_set1_epi8((char)0x80));
 }
 
-static float vec_dot_iq4_nl(const void *wr, const void *ar, int64_t n) {
-    const lai_block_iq4_nl *w = wr;
-    const lai_act_q8 *a = ar;
-    const int64_t nb = n / 32;
-    const __m512i bias = _mm512_set1_epi8((char)0x80);
-    __m512 acc = _mm512_setzero_ps();
-    int64_t b = 0;
-    for (; b + 2 <= nb; b += 2) {
-        const __m512i az = load_act_pair(&a[b]);
-        __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), iq4_bytes(nibbles_pair(w[b].qs, w[b + 1].qs)), az);
-        p = _mm512_sub_epi32(p, _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, az));
-        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p),
-                              two_scales(lai_cpu_f16(w[b].d) * a[b].d, lai_cpu_f16(w[b + 1].d) * a[b + 1].d), acc);
+/* The 32-element block types against LAI_ACT_Q8 activations, four blocks per turn in two
+ * independent chains. Each block's bytes u = q + off are dotted unsigned; the off * sum(a)
+ * they carry, and the min term of the types with one, are taken back in floats per block
+ * (the activation block knows its sum and s). The four blocks' scales d_w * d_a come from
+ * one vector conversion and are spread to their dot products' lanes. */
+enum { Q32_Q4_0, Q32_Q4_1, Q32_Q5_0, Q32_Q5_1, Q32_Q8_0, Q32_IQ4_NL };
+
+static inline __attribute__((always_inline)) __m512i q32_pair_bytes(const uint8_t *b0, const uint8_t *b1, const int kind) {
+    switch (kind) {
+    case Q32_Q4_0: return nibbles_pair(b0 + 2, b1 + 2);
+    case Q32_Q4_1: return nibbles_pair(b0 + 4, b1 + 4);
+    case Q32_Q5_0: return _mm512_or_si512(nibbles_pair(b0 + 6, b1 + 6), fifth_bits_pair(b0 + 2, b1 + 2));
+    case Q32_Q5_1: return _mm512_or_si512(nibbles_pair(b0 + 8, b1 + 8), fifth_bits_pair(b0 + 4, b1 + 4));
+    case Q32_Q8_0:
+        return _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(b0 + 2))),
+                                                   _mm256_loadu_si256((const __m256i *)(b1 + 2)), 1),
+                                _mm512_set1_epi8((char)0x80));
+    default: return iq4_bytes(nibbles_pair(b0 + 2, b1 + 2));
     }
-    float sum = _mm512_reduce_add_ps(acc);
-    if (b < nb) sum += lai_vec_dot_iq4_nl(&w[b], &a[b], 32);
+}
+
+static inline __attribute__((always_inline)) float dot_q32(const void *wr, const lai_act_q8 *a, int64_t n, const int kind,
+                                                           const size_t bsize, const float off, const int has_min,
+                                                           const lai_vec_dot_fn tail) {
+    const uint8_t *w = wr;
+    const int64_t nb = n / 32;
+    const __m512i lanes01 = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+    const __m512i lanes23 = _mm512_setr_epi32(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    __m128 corr = _mm_setzero_ps(), mins = _mm_setzero_ps();
+    int64_t b = 0;
+    for (; b + 4 <= nb; b += 4) {
+        const uint8_t *b0 = w + (size_t)b * bsize, *b1 = b0 + bsize, *b2 = b1 + bsize, *b3 = b2 + bsize;
+        uint16_t d[4];
+        memcpy(&d[0], b0, 2);
+        memcpy(&d[1], b1, 2);
+        memcpy(&d[2], b2, 2);
+        memcpy(&d[3], b3, 2);
+        const __m128 s4 = _mm_mul_ps(_mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)(const void *)d)),
+                                     _mm_setr_ps(a[b].d, a[b + 1].d, a[b + 2].d, a[b + 3].d));
+        if (off != 0.0f)
+            corr = _mm_fmadd_ps(s4, _mm_cvtepi32_ps(_mm_setr_epi32(a[b].sum, a[b + 1].sum, a[b + 2].sum, a[b + 3].sum)), corr);
+        if (has_min) {
+            uint16_t m[4];
+            memcpy(&m[0], b0 + 2, 2);
+            memcpy(&m[1], b1 + 2, 2);
+            memcpy(&m[2], b2 + 2, 2);
+            memcpy(&m[3], b3 + 2, 2);
+            mins = _mm_fmadd_ps(_mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)(const void *)m)),
+                                _mm_setr_ps(a[b].s, a[b + 1].s, a[b + 2].s, a[b + 3].s), mins);
+        }
+        const __m512 s16 = _mm512_castps128_ps512(s4);
+        const __m512i p0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q32_pair_bytes(b0, b1, kind), load_act_pair(&a[b]));
+        const __m512i p1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q32_pair_bytes(b2, b3, kind), load_act_pair(&a[b + 2]));
+        acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p0), _mm512_permutexvar_ps(lanes01, s16), acc0);
+        acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p1), _mm512_permutexvar_ps(lanes23, s16), acc1);
+    }
+    /* off * corr - mins, summed over the four lanes */
+    __m128 t = _mm_fmsub_ps(_mm_set1_ps(off), corr, mins);
+    t = _mm_add_ps(t, _mm_movehl_ps(t, t));
+    t = _mm_add_ss(t, _mm_movehdup_ps(t));
+    float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) - _mm_cvtss_f32(t);
+    if (b < nb) sum += tail(w + (size_t)b * bsize, &a[b], (nb - b) * 32);
     return sum;
+}
+
+static float vec_dot_q4_0(const void *w, const void *a, int64_t n) {
+    return dot_q32(w, a, n, Q32_Q4_0, sizeof(lai_block_q4_0), 8.0f, 0, lai_vec_dot_q4_0);
+}
+static float vec_dot_q4_1(const void *w, const void *a, int64_t n) {
+    return dot_q32(w, a, n, Q32_Q4_1, sizeof(lai_block_q4_1), 0.0f, 1, lai_vec_dot_q4_1);
+}
+static float vec_dot_q5_0(const void *w, const void *a, int64_t n) {
+    return dot_q32(w, a, n, Q32_Q5_0, sizeof(lai_block_q5_0), 16.0f, 0, lai_vec_dot_q5_0);
+}
+static float vec_dot_q5_1(const void *w, const void *a, int64_t n) {
+    return dot_q32(w, a, n, Q32_Q5_1, sizeof(lai_block_q5_1), 0.0f, 1, lai_vec_dot_q5_1);
+}
+static float vec_dot_q8_0(const void *w, const void *a, int64_t n) {
+    return dot_q32(w, a, n, Q32_Q8_0, sizeof(lai_block_q8_0), 128.0f, 0, lai_vec_dot_q8_0);
+}
+static float vec_dot_iq4_nl(const void *w, const void *a, int64_t n) {
+    return dot_q32(w, a, n, Q32_IQ4_NL, sizeof(lai_block_iq4_nl), 128.0f, 0, lai_vec_dot_iq4_nl);
 }
 
 static inline __m512i two_shorts(int16_t s0, int16_t s1) {

@@ -38,7 +38,10 @@ typedef struct lai_exec_params {
  */
 typedef struct lai_backend_vtable {
     const char *name;
-    /* Device memory of `size` bytes (zero-filled), at most lai_backend.max_buffer. */
+    /* Device memory of `size` bytes, at most lai_backend.max_buffer. Its contents are
+     * undefined until written: nothing reads the KV cache, a cell table or an activation
+     * before writing it, and not clearing saves a pass over every byte (page faults
+     * included) when a context is made. */
     localai_status (*buffer_alloc)(lai_backend *be, size_t size, lai_buffer **out);
     /* Read-only memory holding `size` bytes of host data that outlives the buffer (the
      * mapped model file). The CPU backend uses the host memory in place: no copy. */

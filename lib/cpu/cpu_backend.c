@@ -42,7 +42,6 @@ static localai_status cpu_buffer_alloc(lai_backend *b, size_t size, lai_buffer *
         lai_free(buf);
         return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "cpu: cannot allocate %zu bytes", size);
     }
-    memset(buf->host, 0, n);
     buf->backend = b;
     buf->size = size;
     buf->owned = 1;

@@ -72,8 +72,19 @@ void *lai_malloc(size_t size) {
 }
 
 void *lai_calloc(size_t count, size_t size) {
-    size_t bytes;
-    if (lai_mul_overflow_size(count ? count : 1, size ? size : 1, &bytes)) return NULL;
+    size_t bytes, total;
+    if (lai_mul_overflow_size(count ? count : 1, size ? size : 1, &bytes) ||
+        lai_add_overflow_size(bytes, HEADER_SIZE, &total))
+        return NULL;
+    if (current_heap == NULL) {
+        /* the C heap hands out fresh pages already zero: no pass over a large block */
+        block_header *h = calloc(1, total);
+        if (h == NULL) return NULL;
+        h->host_free = NULL;
+        h->user = NULL;
+        h->size = total;
+        return (uint8_t *)h + HEADER_SIZE;
+    }
     void *p = lai_malloc(bytes);
     if (p != NULL) memset(p, 0, bytes);
     return p;

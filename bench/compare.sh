@@ -7,8 +7,8 @@
 #   -n N            generated tokens, tg (default 128)
 #   -r N            repetitions inside each run; each run reports its median (default 2)
 #   -b N            n_batch: prompt tokens per decode call (default 512)
-#   -R N            rounds per model: ours, llama.cpp, ours, llama.cpp, ... (default 2);
-#                   the table shows the median over the rounds
+#   -R N            rounds per model: ours, llama.cpp, ours, llama.cpp, ... (default 3);
+#                   the table shows the median over the rounds and their range
 #   --ours-p N --ours-n N --ours-r N
 #                   shorter tests for liblocalai only (while its kernels are slow); llama.cpp
 #                   is then run at these settings too, for the ratios, and at -p/-n/-r for
@@ -17,6 +17,8 @@
 #                   (default: all)
 #   --doc FILE      the page whose generated section is replaced (default docs/PERFORMANCE.md)
 #   --no-doc        only print the section
+#   --report FILE   only render the section from the results of an earlier run
+#                   ($BENCH_DIR/results/*.jsonl) and put it into the page
 #
 # What it does, in order:
 #   1. builds liblocalai in release mode in build-bench/ (localai, gen_model, ceilings);
@@ -55,11 +57,12 @@ LLAMACPP_DIR=${LLAMACPP_DIR:-$(cd "$ROOT/.." && pwd)/llamacpp-ref}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-3600}
 COMMAND="bash bench/compare.sh${*:+ $*}"
 
-THREADS=2 P=512 N=128 REPS=2 NBATCH=512 ROUNDS=2
+THREADS=2 P=512 N=128 REPS=2 NBATCH=512 ROUNDS=3
 OURS_P='' OURS_N='' OURS_R=''
 MODELS=small-q4_0,1b-q4_0,1b-q8_0,1b-q4_k_m,1b-f16
 DOC=$ROOT/docs/PERFORMANCE.md
 WRITE_DOC=1
+REPORT=''
 
 die() { echo "bench/compare.sh: $*" >&2; exit 1; }
 say() { echo "== $*" >&2; }
@@ -85,6 +88,7 @@ while [ $# -gt 0 ]; do
         --ours-r) OURS_R=$val ;;
         --models) MODELS=$val ;;
         --doc) DOC=$val ;;
+        --report) REPORT=$val ;;
         *) die "unknown option $opt (see --help)" ;;
     esac
     shift 2
@@ -104,155 +108,11 @@ for tool in meson ninja cc python3 git; do
     command -v $tool > /dev/null || die "$tool is needed (apt-get install meson ninja-build gcc python3 git)"
 done
 
-# --- llama.cpp from the npm package -------------------------------------------------------
-case $(uname -m) in
-    x86_64) NPM_ARCH=linux-x64 ;;
-    aarch64) NPM_ARCH=linux-arm64 ;;
-    *) die "no prebuilt llama.cpp CPU libraries for $(uname -m) in node-llama-cpp" ;;
-esac
-NPM_HINT="install it with: mkdir -p $LLAMACPP_DIR && cd $LLAMACPP_DIR && npm install node-llama-cpp@3.22.1 (or set LLAMACPP_DIR)"
-NLC=$LLAMACPP_DIR/node_modules/node-llama-cpp
-BINS=$LLAMACPP_DIR/node_modules/@node-llama-cpp/$NPM_ARCH/bins/$NPM_ARCH
-[ -f "$NLC/package.json" ] || die "node-llama-cpp is not in $LLAMACPP_DIR; $NPM_HINT"
-LIBLLAMA=
-for f in "$BINS"/libllama*.so; do
-    case $f in *common*) ;; *) [ -f "$f" ] && LIBLLAMA=$f && break ;; esac
-done
-[ -n "$LIBLLAMA" ] || die "no libllama*.so in $BINS (the prebuilt CPU package @node-llama-cpp/$NPM_ARCH); $NPM_HINT"
-BUNDLE=$NLC/llama/gitRelease.bundle
-[ -f "$BUNDLE" ] || die "$BUNDLE (llama.cpp's source, for its headers) is missing; $NPM_HINT"
-NLC_VERSION=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$NLC/package.json")
-LLAMA_TAG=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("tag", "?"))' \
-    "$NLC/llama/llama.cpp.info.json" 2> /dev/null || echo "?")
-
-# --- 1. build ------------------------------------------------------------------------------
-say "building liblocalai (release) in $BUILD"
-if [ ! -f "$BUILD/build.ninja" ]; then
-    meson setup "$BUILD" "$ROOT" --buildtype=release > "$BUILD.setup.log" 2>&1 ||
-        { cat "$BUILD.setup.log" >&2; die "meson setup failed"; }
-    rm -f "$BUILD.setup.log"
-fi
-ninja -C "$BUILD" tools/localai tests/model/gen_model bench/ceilings > /dev/null ||
-    die "the build failed (ninja -C $BUILD shows why)"
-LOCALAI=$BUILD/tools/localai
-GEN=$BUILD/tests/model/gen_model
-CEILINGS=$BUILD/bench/ceilings
-
-# llama.cpp's headers come out of the source bundle inside the npm package (nothing of
-# llama.cpp is copied into the repository); the harness is built against them and opens
-# the prebuilt libraries at run time.
-LLH=$BUILD/llamacpp
-HARNESS=$LLH/llamacpp_bench
-if [ ! -f "$LLH/src/include/llama.h" ] || [ "$BUNDLE" -nt "$LLH/src/include/llama.h" ]; then
-    say "extracting llama.cpp headers from $BUNDLE"
-    rm -rf "$LLH/git" "$LLH/src" && mkdir -p "$LLH/src" &&
-        git init -q --bare "$LLH/git" &&
-        git --git-dir="$LLH/git" fetch -q "$BUNDLE" HEAD &&
-        git --git-dir="$LLH/git" archive FETCH_HEAD include ggml/include | tar -x -C "$LLH/src" ||
-        die "could not read llama.cpp's headers from $BUNDLE"
-fi
-LLAMA_COMMIT=$(git --git-dir="$LLH/git" rev-parse --short FETCH_HEAD 2> /dev/null || echo "?")
-if [ ! -x "$HARNESS" ] || [ "$ROOT/bench/llamacpp_bench.c" -nt "$HARNESS" ] ||
-   [ "$LLH/src/include/llama.h" -nt "$HARNESS" ]; then
-    cc -std=c11 -O2 -Wall -Wextra -I"$LLH/src/include" -I"$LLH/src/ggml/include" \
-        "$ROOT/bench/llamacpp_bench.c" -ldl -o "$HARNESS" || die "could not build bench/llamacpp_bench.c"
-fi
-
-# --- 2. models -----------------------------------------------------------------------------
-mkdir -p "$BENCH_DIR/results" || die "cannot create $BENCH_DIR"
-case $(cd "$BENCH_DIR" && pwd)/ in
-    "$ROOT"/build*/*) ;;
-    "$ROOT"/*) die "BENCH_DIR=$BENCH_DIR is inside the repository; use a folder outside it or under build-bench/" ;;
-esac
-LLAMA1B_ARGS="--arch llama --type f16 --embd 2048 --layers 16 --heads 32 --kv-heads 8 --ff 8192 --ctx 131072 --vocab-size 128256 --tied --rope-base 500000 --llama3-rope 32,1,4,8192 --seed 1"
-SMALL_ARGS="--arch llama --type f16 --embd 512 --layers 8 --heads 8 --kv-heads 2 --ff 2048 --ctx 131072 --vocab-size 32000 --tied --rope-base 500000 --llama3-rope 32,1,4,8192 --seed 1"
-
-# make_f16 NAME ARGS: regenerated when absent or made with other arguments
-make_f16() {
-    local out=$BENCH_DIR/$1-f16.gguf
-    if [ -f "$out" ] && [ "$(cat "$out.args" 2> /dev/null)" = "$2" ]; then return 0; fi
-    say "generating $out"
-    # shellcheck disable=SC2086
-    "$GEN" $2 --out "$out" && echo "$2" > "$out.args" || { rm -f "$out" "$out.args"; return 1; }
-}
-# make_quant NAME TYPE: from NAME-f16.gguf, again when the f16 file is newer
-make_quant() {
-    local src=$BENCH_DIR/$1-f16.gguf out=$BENCH_DIR/$1-$2.gguf
-    if [ -f "$out" ] && [ "$out" -nt "$src" ]; then return 0; fi
-    say "quantizing $src to $2"
-    "$LOCALAI" quantize "$src" "$out" "$2" > /dev/null
-}
-
-declare -A FILE
-for m in ${MODELS//,/ }; do
-    case $m in
-        small-q4_0) make_f16 small "$SMALL_ARGS" && make_quant small q4_0 && FILE[$m]=$BENCH_DIR/small-q4_0.gguf ;;
-        1b-f16) make_f16 llama1b "$LLAMA1B_ARGS" && FILE[$m]=$BENCH_DIR/llama1b-f16.gguf ;;
-        1b-q4_0) make_f16 llama1b "$LLAMA1B_ARGS" && make_quant llama1b q4_0 && FILE[$m]=$BENCH_DIR/llama1b-q4_0.gguf ;;
-        1b-q8_0) make_f16 llama1b "$LLAMA1B_ARGS" && make_quant llama1b q8_0 && FILE[$m]=$BENCH_DIR/llama1b-q8_0.gguf ;;
-        1b-q4_k_m) make_f16 llama1b "$LLAMA1B_ARGS" && make_quant llama1b q4_K_M && FILE[$m]=$BENCH_DIR/llama1b-q4_K_M.gguf ;;
-        *) die "unknown model '$m' (small-q4_0, 1b-q4_0, 1b-q8_0, 1b-q4_k_m, 1b-f16)" ;;
-    esac
-    [ -n "${FILE[$m]:-}" ] || die "could not make the model $m"
-done
-
-# --- 3. ceilings and the machine -------------------------------------------------------------
-STAMP=$(date -u +%Y%m%d-%H%M%S)
-RESULTS=$BENCH_DIR/results/$STAMP.jsonl
-: > "$RESULTS"
-meta() { python3 -c 'import json,sys; print(json.dumps(dict(zip(sys.argv[1::2], sys.argv[2::2]))))' "$@"; }
-COMMIT=$(git -C "$ROOT" describe --always --dirty --abbrev=12 2> /dev/null || echo "unknown")
-meta kind meta date "$(date -u '+%Y-%m-%d %H:%M UTC')" commit "$COMMIT" command "$COMMAND" \
-    cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')" \
-    cpu_family "$(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2- | tr -d ' ')" \
-    cpu_model "$(grep -m1 '^model[[:space:]]' /proc/cpuinfo | cut -d: -f2- | tr -d ' ')" \
-    cores "$(nproc)" mem_gib "$(awk '/MemTotal/ {printf "%.0f", $2 / 1048576}' /proc/meminfo)" \
-    flags "$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx2|fma|f16c|avx512f|avx512bw|avx512_vnni|avx_vnni|avx512_bf16|amx_int8)$' | tr '\n' ' ')" \
-    loadavg "$(cut -d' ' -f1-3 /proc/loadavg)" cc "$(cc --version | head -n 1)" \
-    threads "$THREADS" p "$P" n "$N" reps "$REPS" n_batch "$NBATCH" rounds "$ROUNDS" \
-    ours_p "$OURS_P" ours_n "$OURS_N" ours_r "$OURS_R" limited "$LIMITED" \
-    nlc_version "$NLC_VERSION" llama_tag "$LLAMA_TAG" llama_commit "$LLAMA_COMMIT" \
-    llama_lib "${LIBLLAMA#"$LLAMACPP_DIR"/}" >> "$RESULTS"
-
-say "ceilings with $THREADS threads"
-"$CEILINGS" -t "$THREADS" --json | sed 's/^{/{"kind": "ceilings", /' | tee -a "$RESULTS" >&2 ||
-    echo '{"kind": "ceilings", "failed": true}' >> "$RESULTS"
-
-# --- 4. the runs -------------------------------------------------------------------------------
-# run ENGINE MODEL FILE P N R: one JSON line tagged with the model name (or a failure line)
-run() {
-    local engine=$1 model=$2 file=$3 p=$4 n=$5 r=$6 out rc
-    if [ "$engine" = liblocalai ]; then
-        out=$(timeout "$BENCH_TIMEOUT" "$LOCALAI" bench -m "$file" -p "$p" -n "$n" -r "$r" \
-            -t "$THREADS" -b "$NBATCH" --json 2> "$BUILD/last-run.log")
-    else
-        out=$(timeout "$BENCH_TIMEOUT" "$HARNESS" --lib "$LIBLLAMA" -m "$file" -p "$p" -n "$n" \
-            -r "$r" -t "$THREADS" -b "$NBATCH" 2> "$BUILD/last-run.log")
-    fi
-    rc=$?
-    if [ $rc -ne 0 ] || [ "${out:0:1}" != "{" ]; then
-        echo "   $engine failed (exit $rc): $(tail -n 3 "$BUILD/last-run.log" | tr '\n' ' ')" >&2
-        meta kind run engine "$engine" bench_model "$model" failed "exit $rc" p "$p" n "$n" >> "$RESULTS"
-        return
-    fi
-    echo "{\"kind\": \"run\", \"bench_model\": \"$model\", ${out:1}" >> "$RESULTS"
-    echo "   $engine p$p n$n: $(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print("pp %s t/s, tg %s t/s" % (d["pp_tps"], d["tg_tps"]))' "$out")" >&2
-}
-
-for m in ${MODELS//,/ }; do
-    for ((round = 1; round <= ROUNDS; round++)); do
-        say "$m round $round/$ROUNDS"
-        run liblocalai "$m" "${FILE[$m]}" "$OURS_P" "$OURS_N" "$OURS_R"
-        run llama.cpp "$m" "${FILE[$m]}" "$OURS_P" "$OURS_N" "$OURS_R"
-        [ "$LIMITED" = 1 ] && run llama.cpp "$m" "${FILE[$m]}" "$P" "$N" "$REPS"
-    done
-done
-meta kind end loadavg "$(cut -d' ' -f1-3 /proc/loadavg)" date "$(date -u '+%Y-%m-%d %H:%M UTC')" >> "$RESULTS"
-say "raw results: $RESULTS"
-
-# --- 5. the page -------------------------------------------------------------------------------
-SECTION=$BUILD/performance-section.md
-python3 - "$RESULTS" "$SECTION" << 'PY' || die "could not write the report"
+# --- 5. the page: report RESULTS.jsonl renders the section and puts it into $DOC --------------
+report() {
+local results=$1 SECTION
+SECTION=$(mktemp) || die "mktemp failed"
+python3 - "$results" "$SECTION" << 'PY' || die "could not write the report"
 import json, math, statistics, struct, sys
 
 results, out_path = sys.argv[1], sys.argv[2]
@@ -367,7 +227,21 @@ def pick(engine, model, p, n):
         vals = [r[k] for r in ok if r.get(k) is not None]
         agg[k] = statistics.median(vals) if vals else None
     agg["n_runs"] = len(ok)
+    for k in ("pp_tps", "tg_tps"):
+        vals = [r[k] for r in ok if r.get(k) is not None]
+        agg[k + "_range"] = (min(vals), max(vals)) if vals else None
     return agg
+
+def cell(a, k):
+    """median, and the range over the rounds when there were several"""
+    if not a:
+        return "failed"
+    v, rg = a.get(k), a.get(k + "_range")
+    if v is None:
+        return "—"
+    if rg and a["n_runs"] > 1:
+        return "%s (%s–%s)" % (fmt(v), fmt(rg[0]), fmt(rg[1]))
+    return fmt(v)
 
 def fmt(x, d=2):
     if x is None: return "—"
@@ -449,16 +323,16 @@ for m in models:
 
 w("### Throughput (tokens/s)")
 w("")
+w("Median over the rounds (in brackets: the lowest and highest round).")
+w("")
 w("| model | file | pp%d ours | pp%d llama.cpp | ours/llama.cpp | tg%d ours | tg%d llama.cpp | ours/llama.cpp |" % (OP, OP, ON, ON))
 w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 for m in models:
     a, b, c = pick("liblocalai", m, OP, ON), pick("llama.cpp", m, OP, ON), info[m]
     size = "%.0f MiB" % (c["file_bytes"] / mib) if c else "—"
     w("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
-        m, size, fmt(a and a["pp_tps"]) if a else "failed", fmt(b and b["pp_tps"]) if b else "failed",
-        ratio(a and a["pp_tps"], b and b["pp_tps"]),
-        fmt(a and a["tg_tps"]) if a else "failed", fmt(b and b["tg_tps"]) if b else "failed",
-        ratio(a and a["tg_tps"], b and b["tg_tps"])))
+        m, size, cell(a, "pp_tps"), cell(b, "pp_tps"), ratio(a and a["pp_tps"], b and b["pp_tps"]),
+        cell(a, "tg_tps"), cell(b, "tg_tps"), ratio(a and a["tg_tps"], b and b["tg_tps"])))
     if a and b and a.get("tokens_hash") != b.get("tokens_hash"):
         w("")
         w("**Warning**: on %s the two engines decoded different token ids (hash %s vs %s)." % (
@@ -531,8 +405,7 @@ if LIMITED:
     for m in models:
         b, c = pick("llama.cpp", m, P, N), info[m]
         tg_ceil = bw / (c["weights_read"] + kv_bytes_per_tg_token(c, N)) if c and bw else None
-        w("| %s | %s | %s | %s |" % (m, fmt(b and b["pp_tps"]) if b else "failed",
-                                     fmt(b and b["tg_tps"]) if b else "failed",
+        w("| %s | %s | %s | %s |" % (m, cell(b, "pp_tps"), cell(b, "tg_tps"),
                                      pct(b and b["tg_tps"], tg_ceil)))
     w("")
 w("### The models")
@@ -560,7 +433,7 @@ w("Reproduce (about 15-20 minutes on 2 cores; the models are made once, ~5.4 GB,
 w("")
 w("```sh")
 w("mkdir -p ../llamacpp-ref && (cd ../llamacpp-ref && npm install node-llama-cpp@3.22.1)")
-w("bash bench/compare.sh                  # pp512/tg128, 2 repetitions x 2 rounds, 2 threads")
+w("bash bench/compare.sh                  # pp512/tg128, 2 repetitions x 3 rounds, 2 threads")
 w("bash bench/compare.sh --ours-p 64 --ours-n 16 --ours-r 1 -R 1   # when our kernels are slow")
 w("bash bench/compare.sh --models small-q4_0 -p 128 -n 32 --no-doc  # a quick look")
 w("```")
@@ -574,7 +447,8 @@ BEGIN_MARK='<!-- begin: generated by bench/compare.sh; edits between these marke
 END_MARK='<!-- end: generated by bench/compare.sh -->'
 if [ "$WRITE_DOC" = 0 ]; then
     cat "$SECTION"
-    exit 0
+    rm -f "$SECTION"
+    return 0
 fi
 python3 - "$DOC" "$SECTION" "$BEGIN_MARK" "$END_MARK" << 'PY' || die "could not update $DOC"
 import sys
@@ -590,4 +464,159 @@ else:
     text = (text + "\n" + block) if at < 0 else text[:at + 1] + block + "\n" + text[at + 1:]
 open(doc, "w").write(text)
 PY
+rm -f "$SECTION"
 say "wrote $DOC"
+}
+
+if [ -n "$REPORT" ]; then
+    report "$REPORT"
+    exit 0
+fi
+
+# --- llama.cpp from the npm package -------------------------------------------------------
+case $(uname -m) in
+    x86_64) NPM_ARCH=linux-x64 ;;
+    aarch64) NPM_ARCH=linux-arm64 ;;
+    *) die "no prebuilt llama.cpp CPU libraries for $(uname -m) in node-llama-cpp" ;;
+esac
+NPM_HINT="install it with: mkdir -p $LLAMACPP_DIR && cd $LLAMACPP_DIR && npm install node-llama-cpp@3.22.1 (or set LLAMACPP_DIR)"
+NLC=$LLAMACPP_DIR/node_modules/node-llama-cpp
+BINS=$LLAMACPP_DIR/node_modules/@node-llama-cpp/$NPM_ARCH/bins/$NPM_ARCH
+[ -f "$NLC/package.json" ] || die "node-llama-cpp is not in $LLAMACPP_DIR; $NPM_HINT"
+LIBLLAMA=
+for f in "$BINS"/libllama*.so; do
+    case $f in *common*) ;; *) [ -f "$f" ] && LIBLLAMA=$f && break ;; esac
+done
+[ -n "$LIBLLAMA" ] || die "no libllama*.so in $BINS (the prebuilt CPU package @node-llama-cpp/$NPM_ARCH); $NPM_HINT"
+BUNDLE=$NLC/llama/gitRelease.bundle
+[ -f "$BUNDLE" ] || die "$BUNDLE (llama.cpp's source, for its headers) is missing; $NPM_HINT"
+NLC_VERSION=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$NLC/package.json")
+LLAMA_TAG=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("tag", "?"))' \
+    "$NLC/llama/llama.cpp.info.json" 2> /dev/null || echo "?")
+
+# --- 1. build ------------------------------------------------------------------------------
+say "building liblocalai (release) in $BUILD"
+if [ ! -f "$BUILD/build.ninja" ]; then
+    meson setup "$BUILD" "$ROOT" --buildtype=release > "$BUILD.setup.log" 2>&1 ||
+        { cat "$BUILD.setup.log" >&2; die "meson setup failed"; }
+    rm -f "$BUILD.setup.log"
+fi
+ninja -C "$BUILD" tools/localai tests/model/gen_model bench/ceilings > /dev/null ||
+    die "the build failed (ninja -C $BUILD shows why)"
+LOCALAI=$BUILD/tools/localai
+GEN=$BUILD/tests/model/gen_model
+CEILINGS=$BUILD/bench/ceilings
+
+# llama.cpp's headers come out of the source bundle inside the npm package (nothing of
+# llama.cpp is copied into the repository); the harness is built against them and opens
+# the prebuilt libraries at run time.
+LLH=$BUILD/llamacpp
+HARNESS=$LLH/llamacpp_bench
+# (git archive dates the files by the commit, so a stamp file records the extraction)
+if [ ! -f "$LLH/extracted" ] || [ "$BUNDLE" -nt "$LLH/extracted" ]; then
+    say "extracting llama.cpp headers from $BUNDLE"
+    rm -rf "$LLH/git" "$LLH/src" && mkdir -p "$LLH/src" &&
+        git init -q --bare "$LLH/git" &&
+        git --git-dir="$LLH/git" fetch -q "$BUNDLE" HEAD &&
+        git --git-dir="$LLH/git" archive FETCH_HEAD include ggml/include | tar -x -C "$LLH/src" &&
+        touch "$LLH/extracted" || die "could not read llama.cpp's headers from $BUNDLE"
+fi
+LLAMA_COMMIT=$(git --git-dir="$LLH/git" rev-parse --short FETCH_HEAD 2> /dev/null || echo "?")
+if [ ! -x "$HARNESS" ] || [ "$ROOT/bench/llamacpp_bench.c" -nt "$HARNESS" ] ||
+   [ "$LLH/extracted" -nt "$HARNESS" ]; then
+    cc -std=c11 -O2 -Wall -Wextra -I"$LLH/src/include" -I"$LLH/src/ggml/include" \
+        "$ROOT/bench/llamacpp_bench.c" -ldl -o "$HARNESS" || die "could not build bench/llamacpp_bench.c"
+fi
+
+# --- 2. models -----------------------------------------------------------------------------
+mkdir -p "$BENCH_DIR/results" || die "cannot create $BENCH_DIR"
+case $(cd "$BENCH_DIR" && pwd)/ in
+    "$ROOT"/build*/*) ;;
+    "$ROOT"/*) die "BENCH_DIR=$BENCH_DIR is inside the repository; use a folder outside it or under build-bench/" ;;
+esac
+LLAMA1B_ARGS="--arch llama --type f16 --embd 2048 --layers 16 --heads 32 --kv-heads 8 --ff 8192 --ctx 131072 --vocab-size 128256 --tied --rope-base 500000 --llama3-rope 32,1,4,8192 --seed 1"
+SMALL_ARGS="--arch llama --type f16 --embd 512 --layers 8 --heads 8 --kv-heads 2 --ff 2048 --ctx 131072 --vocab-size 32000 --tied --rope-base 500000 --llama3-rope 32,1,4,8192 --seed 1"
+
+# make_f16 NAME ARGS: regenerated when absent or made with other arguments
+make_f16() {
+    local out=$BENCH_DIR/$1-f16.gguf
+    if [ -f "$out" ] && [ "$(cat "$out.args" 2> /dev/null)" = "$2" ]; then return 0; fi
+    say "generating $out"
+    # shellcheck disable=SC2086
+    "$GEN" $2 --out "$out" && echo "$2" > "$out.args" || { rm -f "$out" "$out.args"; return 1; }
+}
+# make_quant NAME TYPE: from NAME-f16.gguf, again when the f16 file is newer
+make_quant() {
+    local src=$BENCH_DIR/$1-f16.gguf out=$BENCH_DIR/$1-$2.gguf
+    if [ -f "$out" ] && [ "$out" -nt "$src" ]; then return 0; fi
+    say "quantizing $src to $2"
+    "$LOCALAI" quantize "$src" "$out" "$2" > /dev/null
+}
+
+declare -A FILE
+for m in ${MODELS//,/ }; do
+    case $m in
+        small-q4_0) make_f16 small "$SMALL_ARGS" && make_quant small q4_0 && FILE[$m]=$BENCH_DIR/small-q4_0.gguf ;;
+        1b-f16) make_f16 llama1b "$LLAMA1B_ARGS" && FILE[$m]=$BENCH_DIR/llama1b-f16.gguf ;;
+        1b-q4_0) make_f16 llama1b "$LLAMA1B_ARGS" && make_quant llama1b q4_0 && FILE[$m]=$BENCH_DIR/llama1b-q4_0.gguf ;;
+        1b-q8_0) make_f16 llama1b "$LLAMA1B_ARGS" && make_quant llama1b q8_0 && FILE[$m]=$BENCH_DIR/llama1b-q8_0.gguf ;;
+        1b-q4_k_m) make_f16 llama1b "$LLAMA1B_ARGS" && make_quant llama1b q4_K_M && FILE[$m]=$BENCH_DIR/llama1b-q4_K_M.gguf ;;
+        *) die "unknown model '$m' (small-q4_0, 1b-q4_0, 1b-q8_0, 1b-q4_k_m, 1b-f16)" ;;
+    esac
+    [ -n "${FILE[$m]:-}" ] || die "could not make the model $m"
+done
+
+# --- 3. ceilings and the machine -------------------------------------------------------------
+STAMP=$(date -u +%Y%m%d-%H%M%S)
+RESULTS=$BENCH_DIR/results/$STAMP.jsonl
+: > "$RESULTS"
+meta() { python3 -c 'import json,sys; print(json.dumps(dict(zip(sys.argv[1::2], sys.argv[2::2]))))' "$@"; }
+COMMIT=$(git -C "$ROOT" describe --always --dirty --abbrev=12 2> /dev/null || echo "unknown")
+meta kind meta date "$(date -u '+%Y-%m-%d %H:%M UTC')" commit "$COMMIT" command "$COMMAND" \
+    cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')" \
+    cpu_family "$(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2- | tr -d ' ')" \
+    cpu_model "$(grep -m1 '^model[[:space:]]' /proc/cpuinfo | cut -d: -f2- | tr -d ' ')" \
+    cores "$(nproc)" mem_gib "$(awk '/MemTotal/ {printf "%.0f", $2 / 1048576}' /proc/meminfo)" \
+    flags "$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx2|fma|f16c|avx512f|avx512bw|avx512_vnni|avx_vnni|avx512_bf16|amx_int8)$' | tr '\n' ' ')" \
+    loadavg "$(cut -d' ' -f1-3 /proc/loadavg)" cc "$(cc --version | head -n 1)" \
+    threads "$THREADS" p "$P" n "$N" reps "$REPS" n_batch "$NBATCH" rounds "$ROUNDS" \
+    ours_p "$OURS_P" ours_n "$OURS_N" ours_r "$OURS_R" limited "$LIMITED" \
+    nlc_version "$NLC_VERSION" llama_tag "$LLAMA_TAG" llama_commit "$LLAMA_COMMIT" \
+    llama_lib "${LIBLLAMA#"$LLAMACPP_DIR"/}" >> "$RESULTS"
+
+say "ceilings with $THREADS threads"
+"$CEILINGS" -t "$THREADS" --json | sed 's/^{/{"kind": "ceilings", /' | tee -a "$RESULTS" >&2 ||
+    echo '{"kind": "ceilings", "failed": true}' >> "$RESULTS"
+
+# --- 4. the runs -------------------------------------------------------------------------------
+# run ENGINE MODEL FILE P N R: one JSON line tagged with the model name (or a failure line)
+run() {
+    local engine=$1 model=$2 file=$3 p=$4 n=$5 r=$6 out rc
+    if [ "$engine" = liblocalai ]; then
+        out=$(timeout "$BENCH_TIMEOUT" "$LOCALAI" bench -m "$file" -p "$p" -n "$n" -r "$r" \
+            -t "$THREADS" -b "$NBATCH" --json 2> "$BUILD/last-run.log")
+    else
+        out=$(timeout "$BENCH_TIMEOUT" "$HARNESS" --lib "$LIBLLAMA" -m "$file" -p "$p" -n "$n" \
+            -r "$r" -t "$THREADS" -b "$NBATCH" 2> "$BUILD/last-run.log")
+    fi
+    rc=$?
+    if [ $rc -ne 0 ] || [ "${out:0:1}" != "{" ]; then
+        echo "   $engine failed (exit $rc): $(tail -n 3 "$BUILD/last-run.log" | tr '\n' ' ')" >&2
+        meta kind run engine "$engine" bench_model "$model" failed "exit $rc" p "$p" n "$n" >> "$RESULTS"
+        return
+    fi
+    echo "{\"kind\": \"run\", \"bench_model\": \"$model\", ${out:1}" >> "$RESULTS"
+    echo "   $engine p$p n$n: $(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print("pp %s t/s, tg %s t/s" % (d["pp_tps"], d["tg_tps"]))' "$out")" >&2
+}
+
+for m in ${MODELS//,/ }; do
+    for ((round = 1; round <= ROUNDS; round++)); do
+        say "$m round $round/$ROUNDS"
+        run liblocalai "$m" "${FILE[$m]}" "$OURS_P" "$OURS_N" "$OURS_R"
+        run llama.cpp "$m" "${FILE[$m]}" "$OURS_P" "$OURS_N" "$OURS_R"
+        [ "$LIMITED" = 1 ] && run llama.cpp "$m" "${FILE[$m]}" "$P" "$N" "$REPS"
+    done
+done
+meta kind end loadavg "$(cut -d' ' -f1-3 /proc/loadavg)" date "$(date -u '+%Y-%m-%d %H:%M UTC')" >> "$RESULTS"
+say "raw results: $RESULTS"
+report "$RESULTS"

@@ -247,6 +247,8 @@ static inline void k4_scales(const uint8_t *packed, uint8_t sc[8], uint8_t m[8])
  * sum_s sc_s * dot_s). */
 static inline __m512i dot_q45_K_lanes(const uint8_t *qs, const uint8_t *qh, const uint8_t *sc, const int8_t *aq) {
     const __m256i m4 = _mm256_set1_epi8(0x0f);
+    /* the eight scales as 16-bit words, spread per pair of sub-blocks by one permute */
+    const __m512i sc16 = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)sc)));
     __m512i acc = _mm512_setzero_si512();
     for (int j = 0; j < 4; j++) {
         const __m256i q = _mm256_loadu_si256((const __m256i *)(qs + 32 * j));
@@ -262,7 +264,8 @@ static inline __m512i dot_q45_K_lanes(const uint8_t *qs, const uint8_t *qh, cons
         /* 16-bit pair sums (at most 2 * 31 * 127) times the 6-bit scales, summed to 32
          * bits: the scales ride along in vpmaddwd instead of a 32-bit multiply */
         const __m512i p = _mm512_maddubs_epi16(u, _mm512_loadu_si512((const void *)(aq + 64 * j)));
-        acc = _mm512_add_epi32(acc, _mm512_madd_epi16(p, two_shorts(sc[2 * j], sc[2 * j + 1])));
+        const __m512i pick = _mm512_inserti64x4(_mm512_set1_epi16((short)(2 * j)), _mm256_set1_epi16((short)(2 * j + 1)), 1);
+        acc = _mm512_add_epi32(acc, _mm512_madd_epi16(p, _mm512_permutexvar_epi16(pick, sc16)));
     }
     return acc;
 }

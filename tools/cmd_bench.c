@@ -286,7 +286,12 @@ int cli_cmd_bench(int argc, char **argv) {
         bench_stat pp = bench_summarize(pp_t, a.reps), tg = bench_summarize(tg_t, a.reps);
         struct rusage ru;
         double rss_mb = getrusage(RUSAGE_SELF, &ru) == 0 ? (double)ru.ru_maxrss / 1024.0 : 0.0;
-        const char *level = lai_cpu_level_name(lai_cpu_level_best());
+        /* the level the model runs: $LOCALAI_CPU_LEVEL's (cli_open_model refused one the CPU
+         * cannot run), else the best */
+        int32_t asked = LOCALAI_CPU_LEVEL_AUTO;
+        cli_cpu_level(&asked);
+        const char *level = lai_cpu_level_name(asked == LOCALAI_CPU_LEVEL_AUTO ? lai_cpu_level_best()
+                                                                              : (lai_cpu_level)(asked - 1));
         if (a.json) {
             printf("{\"engine\": \"liblocalai\", \"model\": ");
             json_string(stdout, a.model_path);

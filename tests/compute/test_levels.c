@@ -298,6 +298,86 @@ static void test_matmuls(const lai_cpu_kernels *k, const lai_cpu_kernels *ref) {
     }
 }
 
+/* ---- extreme bytes: saturation and sign corners ------------------------------------- */
+
+/* Byte offsets of the f16 scales (d, and dmin or m where a type has one) in a block. */
+static void scale_fields(uint32_t type, int offs[2], int *n) {
+    *n = 1;
+    offs[0] = 0;
+    switch (type) {
+    case LAI_TYPE_Q4_1: case LAI_TYPE_Q5_1: case LAI_TYPE_Q4_K: case LAI_TYPE_Q5_K:
+        offs[1] = 2;
+        *n = 2;
+        break;
+    case LAI_TYPE_Q2_K: offs[0] = 80; offs[1] = 82; *n = 2; break;
+    case LAI_TYPE_Q3_K: offs[0] = 108; break;
+    case LAI_TYPE_Q6_K: offs[0] = 208; break;
+    default: break;
+    }
+}
+
+/* Every weight byte 0xFF, 0x80 (Q8_0's -128), 0x7F or 0x00, with sane scales, against
+ * activations that round to +127 and -127 everywhere: the largest integer sums and the
+ * corners where 16-bit pair sums would saturate or a sign trick would overflow. The
+ * integer parts are exact at every level, so the results must agree to float rounding. */
+static void test_extremes(const lai_cpu_kernels *k, const lai_cpu_kernels *ref) {
+    enum { K = 512, N = 4 };
+    static const uint8_t patterns[] = {0xFF, 0x80, 0x7F, 0x00};
+    for (uint32_t type = 0; type < LAI_TYPE_COUNT; type++) {
+        const lai_weight_format *fmt = lai_weight_format_get(type);
+        if (fmt == NULL) continue;
+        const lai_type_traits *tt = lai_type_get(type);
+        weights w;
+        w.type = type;
+        w.K = K;
+        w.N = N;
+        w.row_bytes = (size_t)(K / tt->block_size) * tt->type_size;
+        w.q = malloc(w.row_bytes * N);
+        w.deq = malloc(sizeof(float) * K * N);
+        for (int pi = 0; pi < 4; pi++) {
+            memset(w.q, patterns[pi], w.row_bytes * N);
+            int offs[2], n_offs;
+            scale_fields(type, offs, &n_offs);
+            for (size_t b = 0; b < w.row_bytes * N / tt->type_size; b++)
+                for (int f = 0; f < n_offs; f++) {
+                    const uint16_t d = (uint16_t)(0x2000 + 0x100 * f);
+                    memcpy(w.q + b * tt->type_size + offs[f], &d, 2);
+                }
+            for (int64_t n = 0; n < N; n++) tt->to_float(w.q + (size_t)n * w.row_bytes, w.deq + n * K, K);
+            for (int sign = -1; sign <= 1; sign += 2) {
+                float x[K];
+                for (int i = 0; i < K; i++) x[i] = (float)sign * (i % 7 == 3 ? 0.999f : 1.0f);
+                uint8_t act[K * 2];
+                ref->quantize[fmt->act](x, act, K);
+                float got[N], want[N];
+                double bound[N];
+                for (int64_t n = 0; n < N; n++) {
+                    got[n] = k->vec_dot[type](w.q + (size_t)n * w.row_bytes, act, K);
+                    want[n] = ref->vec_dot[type](w.q + (size_t)n * w.row_bytes, act, K);
+                    bound[n] = 0;
+                    for (int i = 0; i < K; i++) bound[n] += fabs((double)w.deq[n * K + i] * x[i]);
+                }
+                char what[64];
+                snprintf(what, sizeof what, "vec_dot %s bytes 0x%02x x=%+d", tt->name, patterns[pi], sign);
+                CHECK_MSG(agree(got, want, bound, N, 1e-5, what), "%s", what);
+                /* and through the matmul op, which takes the GEMM tiles at 17 columns */
+                float *xs = malloc(sizeof(float) * K * 17);
+                for (int m = 0; m < 17; m++) memcpy(xs + m * K, x, sizeof x);
+                float *g1 = run_matmul(k, &w, xs, 17, 2), *g2 = run_matmul(ref, &w, xs, 17, 1);
+                double b17[N * 17];
+                for (int m = 0; m < 17; m++)
+                    for (int n = 0; n < N; n++) b17[m * N + n] = 2 * bound[n];
+                snprintf(what, sizeof what, "matmul %s bytes 0x%02x x=%+d", tt->name, patterns[pi], sign);
+                CHECK_MSG(agree(g1, g2, b17, (size_t)N * 17, 1e-5, what), "%s", what);
+                free(g1);
+                free(g2);
+                free(xs);
+            }
+        }
+        free_weights(&w);
+    }
+}
+
 int main(void) {
     const lai_cpu_kernels *ref = lai_cpu_kernels_scalar();
     int levels = 0;
@@ -311,6 +391,7 @@ int main(void) {
         test_vec_dots(k, ref);
         test_float_rows(k, ref);
         test_matmuls(k, ref);
+        test_extremes(k, ref);
     }
     if (levels == 0) printf("no SIMD level runs on this CPU: nothing to compare\n");
     return test_finish("levels");

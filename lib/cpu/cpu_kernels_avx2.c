@@ -290,6 +290,7 @@ static inline __m256i scale_pair(__m256i half, int g) {
     (void)sum_min;                                                                                 \
     int64_t b = 0;                                                                                 \
     for (; b + 2 <= nb; b += 2) {                                                                  \
+        lai_prefetch_ahead(&w[b], 2 * sizeof *w);                                                  \
         {                                                                                          \
             const int64_t i = b;                                                                   \
             acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(LANES), _mm256_set1_ps(f16(w[i].d) * a[i].d), acc0); \
@@ -374,7 +375,10 @@ static float vec_dot_q4_K(const void *wr, const void *ar, int64_t n) {
     const lai_act_q8k *a = ar;
     __m256 acc = _mm256_setzero_ps();
     __m128 acc_min = _mm_setzero_ps();
-    for (int64_t b = 0; b < n / 256; b++) dot_q45_K(w[b].scales, w[b].d, w[b].dmin, w[b].qs, NULL, &a[b], &acc, &acc_min);
+    for (int64_t b = 0; b < n / 256; b++) {
+        lai_prefetch_ahead(&w[b], sizeof w[b]);
+        dot_q45_K(w[b].scales, w[b].d, w[b].dmin, w[b].qs, NULL, &a[b], &acc, &acc_min);
+    }
     return k_result(acc, acc_min);
 }
 
@@ -383,8 +387,10 @@ static float vec_dot_q5_K(const void *wr, const void *ar, int64_t n) {
     const lai_act_q8k *a = ar;
     __m256 acc = _mm256_setzero_ps();
     __m128 acc_min = _mm_setzero_ps();
-    for (int64_t b = 0; b < n / 256; b++)
+    for (int64_t b = 0; b < n / 256; b++) {
+        lai_prefetch_ahead(&w[b], sizeof w[b]);
         dot_q45_K(w[b].scales, w[b].d, w[b].dmin, w[b].qs, w[b].qh, &a[b], &acc, &acc_min);
+    }
     return k_result(acc, acc_min);
 }
 
@@ -398,6 +404,7 @@ static float vec_dot_q6_K(const void *wr, const void *ar, int64_t n) {
     const lai_act_q8k *a = ar;
     __m256 acc = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / 256; b++) {
+        lai_prefetch_ahead(&w[b], sizeof w[b]);
         const int8_t *sc = w[b].scales;
         /* the values were stored + 32: take 32 * sum(scale * bsum) off */
         __m256i isum = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(scaled_bsums(sc, a[b].bsums), 5));
@@ -420,6 +427,7 @@ static float vec_dot_q2_K(const void *wr, const void *ar, int64_t n) {
     const lai_act_q8k *a = ar;
     __m256 acc = _mm256_setzero_ps(), acc_min = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / 256; b++) {
+        lai_prefetch_ahead(&w[b], sizeof w[b]);
         const __m128i scm = _mm_loadu_si128((const __m128i *)w[b].scales);
         const __m256i mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(scm, 4), _mm_set1_epi8(0x0f)));
         const __m256i summ = _mm256_madd_epi16(mins, loadu256(a[b].bsums));
@@ -445,6 +453,7 @@ static float vec_dot_q3_K(const void *wr, const void *ar, int64_t n) {
     const lai_act_q8k *a = ar;
     __m256 acc = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / 256; b++) {
+        lai_prefetch_ahead(&w[b], sizeof w[b]);
         const __m128i sc = k3_scales(w[b].scales);
         /* u = q + 4 (the clear high bit subtracts 4): take 4 * sum(scale * bsum) off */
         const __m256i sbs = _mm256_madd_epi16(_mm256_cvtepi8_epi16(sc), loadu256(a[b].bsums));
@@ -470,6 +479,7 @@ static float vec_dot_iq4_xs(const void *wr, const void *ar, int64_t n) {
     const __m256i table = iq4_table();
     __m256 acc = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / 256; b++) {
+        lai_prefetch_ahead(&w[b], sizeof w[b]);
         __m256i isum = _mm256_setzero_si256();
 #pragma GCC unroll 8
         for (int s = 0; s < 8; s++) {
@@ -520,6 +530,7 @@ static inline float bf16_f32(uint16_t h) {
     __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps(); \
     int64_t i = 0;                                                                                 \
     for (; i + 32 <= n; i += 32) {                                                                 \
+        lai_prefetch_ahead(w + i, 32 * sizeof *w);                                                 \
         s0 = _mm256_fmadd_ps(LOAD(w + i), _mm256_loadu_ps(x + i), s0);                             \
         s1 = _mm256_fmadd_ps(LOAD(w + i + 8), _mm256_loadu_ps(x + i + 8), s1);                     \
         s2 = _mm256_fmadd_ps(LOAD(w + i + 16), _mm256_loadu_ps(x + i + 16), s2);                   \
@@ -722,7 +733,7 @@ static inline __attribute__((always_inline)) void gemm_rows(const uint8_t *u, co
                 p16[r] = g % chain == 0 ? m : in_register(_mm256_add_epi16(p16[r], m));
                 if (g % chain == chain - 1) {
                     const __m256i x = _mm256_madd_epi16(p16[r], ones);
-                    p32[r] = g < chain ? x : _mm256_add_epi32(p32[r], x);
+                    p32[r] = g < chain ? x : in_register(_mm256_add_epi32(p32[r], x));
                 }
             }
         }

@@ -81,17 +81,6 @@ static void quantize_q8k(const float *x, void *out, int64_t n) {
 
 /* ---- matrix-vector dots ----------------------------------------------------------- */
 
-/* How far ahead of the bytes being read a dot asks for weights: they come from a file
- * mapping of 4 KiB pages, where the hardware prefetchers stop at every page boundary, so
- * the dots ask for the bytes a page ahead themselves (a thread's rows follow one another,
- * so this runs on into its next row). */
-#define LAI_PREFETCH_BYTES 4096
-
-/* Asks for the cache lines of [p, p + n) LAI_PREFETCH_BYTES ahead. */
-static inline void prefetch_ahead(const void *p, size_t n) {
-    for (size_t i = 0; i < n; i += 64) _mm_prefetch((const char *)p + LAI_PREFETCH_BYTES + i, _MM_HINT_T0);
-}
-
 /* Two 32-element blocks' scales in the lane halves their dot products occupy. */
 static inline __m512 two_scales(float s0, float s1) {
     return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_set1_ps(s0)),
@@ -161,7 +150,7 @@ static inline __attribute__((always_inline)) float dot_q32(const void *wr, const
     int64_t b = 0;
     for (; b + 4 <= nb; b += 4) {
         const uint8_t *b0 = w + (size_t)b * bsize, *b1 = b0 + bsize, *b2 = b1 + bsize, *b3 = b2 + bsize;
-        prefetch_ahead(b0, 4 * bsize);
+        lai_prefetch_ahead(b0, 4 * bsize);
         uint16_t d[4];
         memcpy(&d[0], b0, 2);
         memcpy(&d[1], b1, 2);
@@ -277,7 +266,7 @@ static inline float dot_q45_K(const uint8_t *base, size_t stride, int64_t nb, co
     const __m128i pair_pattern = _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *blk = base + (size_t)b * stride;
-        prefetch_ahead(blk, stride);
+        lai_prefetch_ahead(blk, stride);
         const uint16_t *dd = (const uint16_t *)(const void *)blk; /* d, dmin */
         const uint8_t *scales = blk + 4;
         const uint8_t *qh = has_qh ? blk + 4 + LAI_K_SCALE_BYTES : NULL;
@@ -329,7 +318,7 @@ static float vec_dot_q6_K(const void *wr, const void *ar, int64_t n) {
     __m512 accf = _mm512_setzero_ps();
     float corr_total = 0.0f;
     for (int64_t b = 0; b < n / 256; b++) {
-        prefetch_ahead(&w[b], sizeof w[b]);
+        lai_prefetch_ahead(&w[b], sizeof w[b]);
         __m512i acc = _mm512_setzero_si512();
         for (int h = 0; h < 2; h++) {
             __m512i u01, u23;
@@ -383,7 +372,7 @@ static float vec_dot_iq4_xs(const void *wr, const void *ar, int64_t n) {
     const __m512i bias = _mm512_set1_epi8((char)0x80);
     __m512 accf = _mm512_setzero_ps();
     for (int64_t b = 0; b < n / 256; b++) {
-        prefetch_ahead(&w[b], sizeof w[b]);
+        lai_prefetch_ahead(&w[b], sizeof w[b]);
         int32_t ls[8];
         const uint32_t sl = (uint32_t)w[b].scales_l[0] | (uint32_t)w[b].scales_l[1] << 8 |
                             (uint32_t)w[b].scales_l[2] << 16 | (uint32_t)w[b].scales_l[3] << 24;
@@ -425,7 +414,7 @@ static float vec_dot_q2_K(const void *wr, const void *ar, int64_t n) {
     __m512 accf = _mm512_setzero_ps();
     __m256 mins = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / 256; b++) {
-        prefetch_ahead(&w[b], sizeof w[b]);
+        lai_prefetch_ahead(&w[b], sizeof w[b]);
         const __m128i packed = _mm_loadu_si128((const __m128i *)w[b].scales);
         int8_t sc[16];
         _mm_storeu_si128((__m128i *)sc, _mm_and_si128(packed, m4));
@@ -454,7 +443,7 @@ static float vec_dot_q3_K(const void *wr, const void *ar, int64_t n) {
     __m512 accf = _mm512_setzero_ps();
     __m256 corr = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / 256; b++) {
-        prefetch_ahead(&w[b], sizeof w[b]);
+        lai_prefetch_ahead(&w[b], sizeof w[b]);
         const __m128i scv = k3_scales(w[b].scales);
         int8_t sc[16];
         _mm_storeu_si128((__m128i *)sc, scv);
@@ -490,7 +479,7 @@ static float dot_f32(const float *a, const float *b, int64_t n) {
     __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
     int64_t i = 0;
     for (; i + 32 <= n; i += 32) {
-        prefetch_ahead(a + i, 32 * sizeof *a);
+        lai_prefetch_ahead(a + i, 32 * sizeof *a);
         s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
         s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
     }
@@ -512,7 +501,7 @@ static float dot_f16(const uint16_t *w, const float *x, int64_t n) {
     __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
     int64_t i = 0;
     for (; i + 32 <= n; i += 32) {
-        prefetch_ahead(w + i, 32 * sizeof *w);
+        lai_prefetch_ahead(w + i, 32 * sizeof *w);
         s0 = _mm512_fmadd_ps(load_f16(w + i), _mm512_loadu_ps(x + i), s0);
         s1 = _mm512_fmadd_ps(load_f16(w + i + 16), _mm512_loadu_ps(x + i + 16), s1);
     }
@@ -526,7 +515,7 @@ static float dot_bf16(const uint16_t *w, const float *x, int64_t n) {
     __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
     int64_t i = 0;
     for (; i + 32 <= n; i += 32) {
-        prefetch_ahead(w + i, 32 * sizeof *w);
+        lai_prefetch_ahead(w + i, 32 * sizeof *w);
         s0 = _mm512_fmadd_ps(load_bf16(w + i), _mm512_loadu_ps(x + i), s0);
         s1 = _mm512_fmadd_ps(load_bf16(w + i + 16), _mm512_loadu_ps(x + i + 16), s1);
     }

@@ -114,12 +114,13 @@ void lai_cpu_attention(const lai_op *op, const lai_cpu_thread *th) {
                     const float *qr = (const float *)(lai_cpu_data(q) + (size_t)h * q->nb[1] + (size_t)(t0 + t) * q->nb[2]);
                     float *sc = scores + qi * CHUNK;
                     float mx = -INFINITY;
+                    k->dot_rows(qr, krows, kstride, nc, hd_k, sc);
                     for (int64_t c = 0; c < nc; c++) {
                         if (!vis[c]) {
                             sc[c] = -INFINITY;
                             continue;
                         }
-                        float v = scale * k->dot_f32(qr, krows + (size_t)c * kstride, hd_k);
+                        float v = scale * sc[c];
                         if (softcap > 0.0f) v = softcap * tanhf(v / softcap);
                         sc[c] = v;
                         if (v > mx) mx = v;
@@ -137,12 +138,7 @@ void lai_cpu_attention(const lai_op *op, const lai_cpu_thread *th) {
                 }
             }
             const float *vrows = cache_rows(k, vc, kh, hd_v, c0, nc, vbuf, &vstride);
-            for (int64_t qi = 0; qi < nq; qi++) {
-                const float *p = scores + qi * CHUNK;
-                float *a = acc + qi * hd_v;
-                for (int64_t c = 0; c < nc; c++)
-                    if (p[c] != 0.0f) k->axpy(p[c], vrows + (size_t)c * vstride, a, hd_v);
-            }
+            for (int64_t qi = 0; qi < nq; qi++) k->axpy_rows(scores + qi * CHUNK, vrows, vstride, nc, acc + qi * hd_v, hd_v);
         }
         for (int64_t t = 0; t < nt; t++)
             for (int64_t g = 0; g < G; g++) {

@@ -76,8 +76,16 @@ static float exp_sum_scalar(float *x, float max, int64_t n) {
     return sum;
 }
 
-static void axpy_scalar(float a, const float *x, float *y, int64_t n) {
-    for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
+static void dot_rows_scalar(const float *q, const float *rows, size_t ld, int64_t nc, int64_t n, float *out) {
+    for (int64_t c = 0; c < nc; c++) out[c] = lai_cpu_dot_f32(q, rows + (size_t)c * ld, n);
+}
+
+static void axpy_rows_scalar(const float *p, const float *rows, size_t ld, int64_t nc, float *y, int64_t n) {
+    for (int64_t c = 0; c < nc; c++) {
+        if (p[c] == 0.0f) continue;
+        const float *x = rows + (size_t)c * ld;
+        for (int64_t i = 0; i < n; i++) y[i] += p[c] * x[i];
+    }
 }
 
 static void scale_scalar(float *y, float a, int64_t n) {
@@ -113,7 +121,8 @@ static const lai_cpu_kernels scalar_table = {
     .sum_sq = sum_sq_scalar,
     .scale_mul = scale_mul_scalar,
     .exp_sum = exp_sum_scalar,
-    .axpy = axpy_scalar,
+    .dot_rows = dot_rows_scalar,
+    .axpy_rows = axpy_rows_scalar,
     .scale = scale_scalar,
 };
 
@@ -140,7 +149,8 @@ void lai_cpu_kernels_complete(lai_cpu_kernels *t) {
     FILL(sum_sq);
     FILL(scale_mul);
     FILL(exp_sum);
-    FILL(axpy);
+    FILL(dot_rows);
+    FILL(axpy_rows);
     FILL(scale);
 #undef FILL
 }

@@ -137,10 +137,16 @@ typedef struct lai_cpu_kernels {
     float (*sum_sq)(const float *x, int64_t n);     /* sum of x^2, accumulated in double
                                                       * by the reference */
     void (*scale_mul)(const float *x, float s, const float *w, float *out, int64_t n); /* x*s*w (w may be NULL) */
-    /* Attention: x[i] = exp(x[i] - max), returning their sum; y += a * x; y *= a. */
+    /* Attention: x[i] = exp(x[i] - max), returning their sum; y *= a. */
     float (*exp_sum)(float *x, float max, int64_t n);
-    void (*axpy)(float a, const float *x, float *y, int64_t n);
     void (*scale)(float *y, float a, int64_t n);
+    /* Attention over a chunk of nc cache rows of n floats (row c at rows + c * ld):
+     * dot_rows: out[c] = dot(q, row c) for every c < nc (one query against the keys);
+     * axpy_rows: y[i] += sum over c of p[c] * row c [i], i < n (the values weighted by the
+     * softmax; a row whose weight is 0 is not read, so it adds nothing even if it holds
+     * a NaN). */
+    void (*dot_rows)(const float *q, const float *rows, size_t ld, int64_t nc, int64_t n, float *out);
+    void (*axpy_rows)(const float *p, const float *rows, size_t ld, int64_t nc, float *y, int64_t n);
 } lai_cpu_kernels;
 
 /* The table of a level, or NULL when this build or this CPU cannot run it. */

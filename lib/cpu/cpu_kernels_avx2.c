@@ -658,11 +658,59 @@ static float exp_sum(float *x, float max, int64_t n) {
     return sum;
 }
 
-static void axpy(float a, const float *x, float *y, int64_t n) {
-    const __m256 va = _mm256_set1_ps(a);
+/* The sums of eight vectors, in order, as one vector. */
+static inline __m256 hsum8_ps(const __m256 a[8]) {
+    const __m256 h0 = _mm256_hadd_ps(_mm256_hadd_ps(a[0], a[1]), _mm256_hadd_ps(a[2], a[3]));
+    const __m256 h1 = _mm256_hadd_ps(_mm256_hadd_ps(a[4], a[5]), _mm256_hadd_ps(a[6], a[7]));
+    /* h0 = [lane-0 halves of a0..a3 | lane-1 halves of a0..a3], h1 likewise for a4..a7 */
+    return _mm256_add_ps(_mm256_permute2f128_ps(h0, h1, 0x20), _mm256_permute2f128_ps(h0, h1, 0x31));
+}
+
+/* Eight rows at a time, each with its own accumulator: q is loaded once per 8 elements
+ * for all of them, and one horizontal reduction serves eight results. */
+static void dot_rows(const float *q, const float *rows, size_t ld, int64_t nc, int64_t n, float *out) {
+    const int64_t n8 = n & ~(int64_t)7;
+    int64_t c = 0;
+    for (; c + 8 <= nc; c += 8) {
+        const float *r = rows + (size_t)c * ld;
+        __m256 a[8];
+        for (int j = 0; j < 8; j++) a[j] = _mm256_setzero_ps();
+        for (int64_t i = 0; i < n8; i += 8) {
+            const __m256 qv = _mm256_loadu_ps(q + i);
+#pragma GCC unroll 8
+            for (int j = 0; j < 8; j++) a[j] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(r + (size_t)j * ld + (size_t)i), a[j]);
+        }
+        _mm256_storeu_ps(out + c, hsum8_ps(a));
+        for (int64_t i = n8; i < n; i++)
+            for (int j = 0; j < 8; j++) out[c + j] += q[i] * r[(size_t)j * ld + (size_t)i];
+    }
+    for (; c < nc; c++) out[c] = dot_f32(q, rows + (size_t)c * ld, n);
+}
+
+/* y in blocks of 64 floats held in eight registers while every row is added. */
+static void axpy_rows(const float *p, const float *rows, size_t ld, int64_t nc, float *y, int64_t n) {
     int64_t i = 0;
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
-    for (; i < n; i++) y[i] += a * x[i];
+    for (; i + 64 <= n; i += 64) {
+        __m256 a[8];
+        for (int j = 0; j < 8; j++) a[j] = _mm256_loadu_ps(y + i + 8 * j);
+        for (int64_t c = 0; c < nc; c++) {
+            if (p[c] == 0.0f) continue;
+            const __m256 pv = _mm256_set1_ps(p[c]);
+            const float *x = rows + (size_t)c * ld + (size_t)i;
+#pragma GCC unroll 8
+            for (int j = 0; j < 8; j++) a[j] = _mm256_fmadd_ps(pv, _mm256_loadu_ps(x + 8 * j), a[j]);
+        }
+        for (int j = 0; j < 8; j++) _mm256_storeu_ps(y + i + 8 * j, a[j]);
+    }
+    for (; i + 8 <= n; i += 8) {
+        __m256 a = _mm256_loadu_ps(y + i);
+        for (int64_t c = 0; c < nc; c++)
+            if (p[c] != 0.0f) a = _mm256_fmadd_ps(_mm256_set1_ps(p[c]), _mm256_loadu_ps(rows + (size_t)c * ld + (size_t)i), a);
+        _mm256_storeu_ps(y + i, a);
+    }
+    for (; i < n; i++)
+        for (int64_t c = 0; c < nc; c++)
+            if (p[c] != 0.0f) y[i] += p[c] * rows[(size_t)c * ld + (size_t)i];
 }
 
 static void scale(float *y, float a, int64_t n) {
@@ -1046,7 +1094,8 @@ static lai_cpu_kernels table = {
     .sum_sq = sum_sq,
     .scale_mul = scale_mul,
     .exp_sum = exp_sum,
-    .axpy = axpy,
+    .dot_rows = dot_rows,
+    .axpy_rows = axpy_rows,
     .scale = scale,
 };
 

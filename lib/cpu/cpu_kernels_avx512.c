@@ -634,11 +634,67 @@ static float exp_sum(float *x, float max, int64_t n) {
     return _mm512_reduce_add_ps(acc);
 }
 
-static void axpy(float a, const float *x, float *y, int64_t n) {
-    const __m512 va = _mm512_set1_ps(a);
+/* The sums of eight vectors, in order, as one 8-float vector. */
+static inline __m256 hsum8_ps(const __m512 z[8]) {
+    __m256 a[8];
+    for (int j = 0; j < 8; j++)
+        a[j] = _mm256_add_ps(_mm512_castps512_ps256(z[j]),
+                             _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(z[j]), 1)));
+    const __m256 h0 = _mm256_hadd_ps(_mm256_hadd_ps(a[0], a[1]), _mm256_hadd_ps(a[2], a[3]));
+    const __m256 h1 = _mm256_hadd_ps(_mm256_hadd_ps(a[4], a[5]), _mm256_hadd_ps(a[6], a[7]));
+    /* h0 = [lane-0 halves of a0..a3 | lane-1 halves of a0..a3], h1 likewise for a4..a7 */
+    return _mm256_add_ps(_mm256_permute2f128_ps(h0, h1, 0x20), _mm256_permute2f128_ps(h0, h1, 0x31));
+}
+
+/* Eight rows at a time, each with its own accumulator: q is loaded once per 16 elements
+ * for all of them (the last partial group masked), and one reduction serves eight results. */
+static void dot_rows(const float *q, const float *rows, size_t ld, int64_t nc, int64_t n, float *out) {
+    const __mmask16 tail = (__mmask16)((1u << (n % 16)) - 1u);
+    const int64_t n16 = n - n % 16;
+    int64_t c = 0;
+    for (; c + 8 <= nc; c += 8) {
+        const float *r = rows + (size_t)c * ld;
+        __m512 a[8];
+        for (int j = 0; j < 8; j++) a[j] = _mm512_setzero_ps();
+        for (int64_t i = 0; i < n16; i += 16) {
+            const __m512 qv = _mm512_loadu_ps(q + i);
+#pragma GCC unroll 8
+            for (int j = 0; j < 8; j++) a[j] = _mm512_fmadd_ps(qv, _mm512_loadu_ps(r + (size_t)j * ld + (size_t)i), a[j]);
+        }
+        if (tail != 0) {
+            const __m512 qv = _mm512_maskz_loadu_ps(tail, q + n16);
+            for (int j = 0; j < 8; j++)
+                a[j] = _mm512_fmadd_ps(qv, _mm512_maskz_loadu_ps(tail, r + (size_t)j * ld + (size_t)n16), a[j]);
+        }
+        _mm256_storeu_ps(out + c, hsum8_ps(a));
+    }
+    for (; c < nc; c++) out[c] = dot_f32(q, rows + (size_t)c * ld, n);
+}
+
+/* y in blocks of 64 floats held in four registers while every row is added; the last
+ * partial block 16 at a time, masked. */
+static void axpy_rows(const float *p, const float *rows, size_t ld, int64_t nc, float *y, int64_t n) {
     int64_t i = 0;
-    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_fmadd_ps(va, _mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i)));
-    for (; i < n; i++) y[i] += a * x[i];
+    for (; i + 64 <= n; i += 64) {
+        __m512 a[4];
+        for (int j = 0; j < 4; j++) a[j] = _mm512_loadu_ps(y + i + 16 * j);
+        for (int64_t c = 0; c < nc; c++) {
+            if (p[c] == 0.0f) continue;
+            const __m512 pv = _mm512_set1_ps(p[c]);
+            const float *x = rows + (size_t)c * ld + (size_t)i;
+#pragma GCC unroll 4
+            for (int j = 0; j < 4; j++) a[j] = _mm512_fmadd_ps(pv, _mm512_loadu_ps(x + 16 * j), a[j]);
+        }
+        for (int j = 0; j < 4; j++) _mm512_storeu_ps(y + i + 16 * j, a[j]);
+    }
+    for (; i < n; i += 16) {
+        const __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1u);
+        __m512 a = _mm512_maskz_loadu_ps(m, y + i);
+        for (int64_t c = 0; c < nc; c++)
+            if (p[c] != 0.0f)
+                a = _mm512_fmadd_ps(_mm512_set1_ps(p[c]), _mm512_maskz_loadu_ps(m, rows + (size_t)c * ld + (size_t)i), a);
+        _mm512_mask_storeu_ps(y + i, m, a);
+    }
 }
 
 static void scale(float *y, float a, int64_t n) {
@@ -982,7 +1038,8 @@ static lai_cpu_kernels table = {
     .sum_sq = sum_sq,
     .scale_mul = scale_mul,
     .exp_sum = exp_sum,
-    .axpy = axpy,
+    .dot_rows = dot_rows,
+    .axpy_rows = axpy_rows,
     .scale = scale,
 };
 

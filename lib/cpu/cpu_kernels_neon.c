@@ -323,11 +323,48 @@ static float exp_sum(float *x, float max, int64_t n) {
     return sum;
 }
 
-static void axpy(float a, const float *x, float *y, int64_t n) {
-    const float32x4_t va = vdupq_n_f32(a);
+/* Four rows at a time, each with its own accumulator, q loaded once for all of them. */
+static void dot_rows(const float *q, const float *rows, size_t ld, int64_t nc, int64_t n, float *out) {
+    const int64_t n4 = n & ~(int64_t)3;
+    int64_t c = 0;
+    for (; c + 4 <= nc; c += 4) {
+        const float *r = rows + (size_t)c * ld;
+        float32x4_t a[4];
+        for (int j = 0; j < 4; j++) a[j] = vdupq_n_f32(0.0f);
+        for (int64_t i = 0; i < n4; i += 4) {
+            const float32x4_t qv = vld1q_f32(q + i);
+            for (int j = 0; j < 4; j++) a[j] = vfmaq_f32(a[j], qv, vld1q_f32(r + (size_t)j * ld + (size_t)i));
+        }
+        /* pairwise adds: [a0 a1 a2 a3] lane sums in order */
+        vst1q_f32(out + c, vpaddq_f32(vpaddq_f32(a[0], a[1]), vpaddq_f32(a[2], a[3])));
+        for (int64_t i = n4; i < n; i++)
+            for (int j = 0; j < 4; j++) out[c + j] += q[i] * r[(size_t)j * ld + (size_t)i];
+    }
+    for (; c < nc; c++) out[c] = dot_f32(q, rows + (size_t)c * ld, n);
+}
+
+/* y in blocks of 32 floats held in eight registers while every row is added. */
+static void axpy_rows(const float *p, const float *rows, size_t ld, int64_t nc, float *y, int64_t n) {
     int64_t i = 0;
-    for (; i + 4 <= n; i += 4) vst1q_f32(y + i, vfmaq_f32(vld1q_f32(y + i), va, vld1q_f32(x + i)));
-    for (; i < n; i++) y[i] += a * x[i];
+    for (; i + 32 <= n; i += 32) {
+        float32x4_t a[8];
+        for (int j = 0; j < 8; j++) a[j] = vld1q_f32(y + i + 4 * j);
+        for (int64_t c = 0; c < nc; c++) {
+            if (p[c] == 0.0f) continue;
+            const float *x = rows + (size_t)c * ld + (size_t)i;
+            for (int j = 0; j < 8; j++) a[j] = vfmaq_n_f32(a[j], vld1q_f32(x + 4 * j), p[c]);
+        }
+        for (int j = 0; j < 8; j++) vst1q_f32(y + i + 4 * j, a[j]);
+    }
+    for (; i + 4 <= n; i += 4) {
+        float32x4_t a = vld1q_f32(y + i);
+        for (int64_t c = 0; c < nc; c++)
+            if (p[c] != 0.0f) a = vfmaq_n_f32(a, vld1q_f32(rows + (size_t)c * ld + (size_t)i), p[c]);
+        vst1q_f32(y + i, a);
+    }
+    for (; i < n; i++)
+        for (int64_t c = 0; c < nc; c++)
+            if (p[c] != 0.0f) y[i] += p[c] * rows[(size_t)c * ld + (size_t)i];
 }
 
 static void scale(float *y, float a, int64_t n) {
@@ -567,7 +604,8 @@ static lai_cpu_kernels table = {
     .sum_sq = sum_sq,
     .scale_mul = scale_mul,
     .exp_sum = exp_sum,
-    .axpy = axpy,
+    .dot_rows = dot_rows,
+    .axpy_rows = axpy_rows,
     .scale = scale,
 };
 

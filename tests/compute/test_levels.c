@@ -196,13 +196,39 @@ static void test_float_rows(const lai_cpu_kernels *k, const lai_cpu_kernels *ref
         CHECK_MSG(fabs(e1 - e2) <= 4e-6 * e2, "%s: exp_sum n=%d %g vs %g", level_name, n, e1, e2);
         CHECK(agree(o1, o2, NULL, (size_t)n, 4e-6, "exp_sum values"));
         CHECK(o1[n] == a[n]); /* nothing written past n */
-        memcpy(o1, c, sizeof c);
-        memcpy(o2, c, sizeof c);
-        k->axpy(-0.7f, a, o1, n);
-        ref->axpy(-0.7f, a, o2, n);
-        double ab[N];
-        for (int i = 0; i < n; i++) ab[i] = fabs((double)c[i]) + fabs(0.7 * a[i]); /* fused or not */
-        CHECK(agree(o1, o2, ab, (size_t)n, 2e-7, "axpy"));
+        /* attention rows: nr rows of n floats at a stride of n + 3, some weights 0 and
+         * their rows NaN (never read) */
+        for (int nr = 1; nr <= 19; nr += 6) {
+            static float rows[20 * 70];
+            const size_t ld = (size_t)n + 3;
+            float p[20], d1[20], d2[20];
+            for (int r = 0; r < nr; r++) {
+                memcpy(rows + (size_t)r * ld, b + 3 * r, (size_t)(n + 3) * sizeof(float));
+                p[r] = r % 5 == 3 ? 0.0f : c[r] * 0.1f;
+                if (p[r] == 0.0f) rows[(size_t)r * ld + (size_t)(n / 2)] = NAN;
+            }
+            memcpy(o1, c, sizeof c);
+            memcpy(o2, c, sizeof c);
+            k->axpy_rows(p, rows, ld, nr, o1, n);
+            ref->axpy_rows(p, rows, ld, nr, o2, n);
+            double ab[N];
+            for (int i = 0; i < n; i++) {
+                ab[i] = fabs((double)c[i]);
+                for (int r = 0; r < nr; r++)
+                    if (p[r] != 0.0f) ab[i] += fabs((double)p[r] * rows[(size_t)r * ld + (size_t)i]);
+            }
+            CHECK(agree(o1, o2, ab, (size_t)n, 4e-7, "axpy_rows"));
+            CHECK(o1[n] == c[n]); /* nothing written past n */
+            for (int r = 0; r < nr; r++) rows[(size_t)r * ld + (size_t)(n / 2)] = b[3 * r + n / 2];
+            k->dot_rows(a, rows, ld, nr, n, d1);
+            ref->dot_rows(a, rows, ld, nr, n, d2);
+            for (int r = 0; r < nr; r++) {
+                double db = 0;
+                for (int i = 0; i < n; i++) db += fabs((double)a[i] * rows[(size_t)r * ld + (size_t)i]);
+                CHECK_MSG(fabs(d1[r] - d2[r]) <= 1e-6 * db, "%s: dot_rows n=%d rows=%d row %d: %g vs %g", level_name,
+                          n, nr, r, d1[r], d2[r]);
+            }
+        }
         memcpy(o1, c, sizeof c);
         memcpy(o2, c, sizeof c);
         k->scale(o1, 1.3f, n);

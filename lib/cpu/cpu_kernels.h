@@ -128,6 +128,10 @@ typedef struct lai_cpu_kernels {
     lai_vec_dot_fn vec_dot[LAI_TYPE_COUNT];    /* integer dot per weight type */
     lai_dot_f32_fn dot_f32;
     lai_dot_h_fn dot_f16, dot_bf16;
+    /* Two rows of F16 / BF16 against the same x: out[r] is bit for bit what dot_f16 /
+     * dot_bf16 gives for row r (x is read once for both rows). */
+    void (*dot_f16_x2)(const uint16_t *w0, const uint16_t *w1, const float *x, int64_t n, float out[2]);
+    void (*dot_bf16_x2)(const uint16_t *w0, const uint16_t *w1, const float *x, int64_t n, float out[2]);
     const lai_gemm_kernel *gemm;               /* NULL: columns one by one with vec_dot */
     /* Rows of n floats. */
     void (*f16_to_f32)(const uint16_t *h, float *x, int64_t n);

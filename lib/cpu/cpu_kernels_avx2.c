@@ -546,6 +546,40 @@ static float dot_bf16(const uint16_t *w, const float *x, int64_t n) { DOT_H(load
 
 #undef DOT_H
 
+/* Two rows, each with DOT_H's four accumulators, order and tail (so each result is the
+ * one DOT_H gives), the x vectors loaded once for both. */
+#define DOT_H_X2(LOAD, SCALAR)                                                                     \
+    __m256 s[2][4];                                                                                \
+    const uint16_t *w[2] = {w0, w1};                                                               \
+    for (int r = 0; r < 2; r++)                                                                    \
+        for (int j = 0; j < 4; j++) s[r][j] = _mm256_setzero_ps();                                 \
+    int64_t i = 0;                                                                                 \
+    for (; i + 32 <= n; i += 32) {                                                                 \
+        lai_prefetch_ahead(w0 + i, 32 * sizeof *w0);                                               \
+        lai_prefetch_ahead(w1 + i, 32 * sizeof *w1);                                               \
+        __m256 xv[4];                                                                              \
+        for (int j = 0; j < 4; j++) xv[j] = _mm256_loadu_ps(x + i + 8 * j);                        \
+        for (int r = 0; r < 2; r++)                                                                \
+            for (int j = 0; j < 4; j++) s[r][j] = _mm256_fmadd_ps(LOAD(w[r] + i + 8 * j), xv[j], s[r][j]); \
+    }                                                                                              \
+    for (int r = 0; r < 2; r++) {                                                                  \
+        int64_t t = i;                                                                             \
+        __m256 s0 = s[r][0];                                                                       \
+        for (; t + 8 <= n; t += 8) s0 = _mm256_fmadd_ps(LOAD(w[r] + t), _mm256_loadu_ps(x + t), s0); \
+        float sum = hsum_ps(_mm256_add_ps(_mm256_add_ps(s0, s[r][1]), _mm256_add_ps(s[r][2], s[r][3]))); \
+        for (; t < n; t++) sum += SCALAR(w[r][t]) * x[t];                                          \
+        out[r] = sum;                                                                              \
+    }
+
+static void dot_f16_x2(const uint16_t *w0, const uint16_t *w1, const float *x, int64_t n, float out[2]) {
+    DOT_H_X2(load_f16, f16)
+}
+static void dot_bf16_x2(const uint16_t *w0, const uint16_t *w1, const float *x, int64_t n, float out[2]) {
+    DOT_H_X2(load_bf16, bf16_f32)
+}
+
+#undef DOT_H_X2
+
 static void f16_to_f32(const uint16_t *h, float *x, int64_t n) {
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, load_f16(h + i));
@@ -1086,6 +1120,8 @@ static lai_cpu_kernels table = {
     .dot_f32 = dot_f32,
     .dot_f16 = dot_f16,
     .dot_bf16 = dot_bf16,
+    .dot_f16_x2 = dot_f16_x2,
+    .dot_bf16_x2 = dot_bf16_x2,
     .gemm = &gemm_avx2,
     .f16_to_f32 = f16_to_f32,
     .f32_to_f16 = f32_to_f16,

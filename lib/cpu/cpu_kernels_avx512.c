@@ -530,6 +530,47 @@ static float dot_bf16(const uint16_t *w, const float *x, int64_t n) {
     return sum;
 }
 
+/* Two rows, each with the accumulators, order and tail of dot_f16 / dot_bf16 (so each
+ * result is the one those give), the x vectors loaded once for both. */
+#define DOT_H_X2(LOAD, SCALAR)                                                                     \
+    __m512 s[2][2];                                                                                \
+    const uint16_t *w[2] = {w0, w1};                                                               \
+    for (int r = 0; r < 2; r++) s[r][0] = s[r][1] = _mm512_setzero_ps();                           \
+    int64_t i = 0;                                                                                 \
+    for (; i + 32 <= n; i += 32) {                                                                 \
+        lai_prefetch_ahead(w0 + i, 32 * sizeof *w0);                                               \
+        lai_prefetch_ahead(w1 + i, 32 * sizeof *w1);                                               \
+        const __m512 x0 = _mm512_loadu_ps(x + i), x1 = _mm512_loadu_ps(x + i + 16);                \
+        for (int r = 0; r < 2; r++) {                                                              \
+            s[r][0] = _mm512_fmadd_ps(LOAD(w[r] + i), x0, s[r][0]);                                \
+            s[r][1] = _mm512_fmadd_ps(LOAD(w[r] + i + 16), x1, s[r][1]);                           \
+        }                                                                                          \
+    }                                                                                              \
+    for (int r = 0; r < 2; r++) {                                                                  \
+        int64_t t = i;                                                                             \
+        __m512 s0 = s[r][0];                                                                       \
+        for (; t + 16 <= n; t += 16) s0 = _mm512_fmadd_ps(LOAD(w[r] + t), _mm512_loadu_ps(x + t), s0); \
+        float sum = _mm512_reduce_add_ps(_mm512_add_ps(s0, s[r][1]));                             \
+        for (; t < n; t++) sum += SCALAR(w[r][t]) * x[t];                                          \
+        out[r] = sum;                                                                              \
+    }
+
+static inline float bf16_scalar(uint16_t h) {
+    const uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+static void dot_f16_x2(const uint16_t *w0, const uint16_t *w1, const float *x, int64_t n, float out[2]) {
+    DOT_H_X2(load_f16, lai_cpu_f16)
+}
+static void dot_bf16_x2(const uint16_t *w0, const uint16_t *w1, const float *x, int64_t n, float out[2]) {
+    DOT_H_X2(load_bf16, bf16_scalar)
+}
+
+#undef DOT_H_X2
+
 static void f16_to_f32(const uint16_t *h, float *x, int64_t n) {
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) _mm512_storeu_ps(x + i, load_f16(h + i));
@@ -1030,6 +1071,8 @@ static lai_cpu_kernels table = {
     .dot_f32 = dot_f32,
     .dot_f16 = dot_f16,
     .dot_bf16 = dot_bf16,
+    .dot_f16_x2 = dot_f16_x2,
+    .dot_bf16_x2 = dot_bf16_x2,
     .gemm = &gemm_avx512,
     .f16_to_f32 = f16_to_f32,
     .f32_to_f16 = f32_to_f16,

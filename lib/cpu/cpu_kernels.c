@@ -92,16 +92,6 @@ static void scale_scalar(float *y, float a, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] *= a;
 }
 
-static void dot_f16_x2_scalar(const uint16_t *w0, const uint16_t *w1, const float *x, int64_t n, float out[2]) {
-    out[0] = dot_f16_scalar(w0, x, n);
-    out[1] = dot_f16_scalar(w1, x, n);
-}
-
-static void dot_bf16_x2_scalar(const uint16_t *w0, const uint16_t *w1, const float *x, int64_t n, float out[2]) {
-    out[0] = dot_bf16_scalar(w0, x, n);
-    out[1] = dot_bf16_scalar(w1, x, n);
-}
-
 static const lai_cpu_kernels scalar_table = {
     .level = LAI_CPU_LEVEL_SCALAR,
     .quantize = {NULL, lai_quantize_act_q8, lai_quantize_act_q8k},
@@ -123,8 +113,6 @@ static const lai_cpu_kernels scalar_table = {
     .dot_f32 = lai_cpu_dot_f32,
     .dot_f16 = dot_f16_scalar,
     .dot_bf16 = dot_bf16_scalar,
-    .dot_f16_x2 = dot_f16_x2_scalar,
-    .dot_bf16_x2 = dot_bf16_x2_scalar,
     .gemm = NULL,
     .f16_to_f32 = f16_to_f32_scalar,
     .f32_to_f16 = f32_to_f16_scalar,
@@ -154,8 +142,6 @@ void lai_cpu_kernels_complete(lai_cpu_kernels *t) {
     FILL(dot_f32);
     FILL(dot_f16);
     FILL(dot_bf16);
-    FILL(dot_f16_x2);
-    FILL(dot_bf16_x2);
     FILL(f16_to_f32);
     FILL(f32_to_f16);
     FILL(silu_mul);

@@ -129,7 +129,9 @@ typedef struct lai_cpu_kernels {
     lai_dot_f32_fn dot_f32;
     lai_dot_h_fn dot_f16, dot_bf16;
     /* Two rows of F16 / BF16 against the same x: out[r] is bit for bit what dot_f16 /
-     * dot_bf16 gives for row r (x is read once for both rows). */
+     * dot_bf16 gives for row r (x is read once for both rows). Optional, unlike the other
+     * entries: NULL (the scalar and NEON levels, where pairing gains nothing) means the
+     * caller dots each row by itself. */
     void (*dot_f16_x2)(const uint16_t *w0, const uint16_t *w1, const float *x, int64_t n, float out[2]);
     void (*dot_bf16_x2)(const uint16_t *w0, const uint16_t *w1, const float *x, int64_t n, float out[2]);
     const lai_gemm_kernel *gemm;               /* NULL: columns one by one with vec_dot */

@@ -202,16 +202,6 @@ static float dot_bf16(const uint16_t *w, const float *x, int64_t n) {
     return sum;
 }
 
-/* x stays in L1 either way at the vector widths NEON has: the two rows one after the other. */
-static void dot_f16_x2(const uint16_t *w0, const uint16_t *w1, const float *x, int64_t n, float out[2]) {
-    out[0] = dot_f16(w0, x, n);
-    out[1] = dot_f16(w1, x, n);
-}
-
-static void dot_bf16_x2(const uint16_t *w0, const uint16_t *w1, const float *x, int64_t n, float out[2]) {
-    out[0] = dot_bf16(w0, x, n);
-    out[1] = dot_bf16(w1, x, n);
-}
 
 /* FCVTL quiets a signalling NaN; the reference keeps every NaN's payload as it is. */
 static inline float32x4_t f16_nan_exact(uint16x4_t h, float32x4_t converted) {
@@ -608,8 +598,6 @@ static lai_cpu_kernels table = {
     .dot_f32 = dot_f32,
     .dot_f16 = dot_f16,
     .dot_bf16 = dot_bf16,
-    .dot_f16_x2 = dot_f16_x2,
-    .dot_bf16_x2 = dot_bf16_x2,
     .f16_to_f32 = f16_to_f32,
     .f32_to_f16 = f32_to_f16,
     .silu_mul = silu_mul,

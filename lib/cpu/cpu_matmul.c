@@ -184,7 +184,7 @@ static void matmul_float(const matmul_shape *s, const lai_cpu_thread *th) {
     const uint8_t *wdata = lai_cpu_data(w);
     if (w->type == LAI_TYPE_F32 || w->type == LAI_TYPE_F16 || w->type == LAI_TYPE_BF16) {
         const int64_t rows = dot_chunk_rows(N, th->nth), n_chunks = (N + rows - 1) / rows;
-        const int half = w->type == LAI_TYPE_F16 || w->type == LAI_TYPE_BF16;
+        const int half = (w->type == LAI_TYPE_F16 && k->dot_f16_x2 != NULL) || (w->type == LAI_TYPE_BF16 && k->dot_bf16_x2 != NULL);
         for (int64_t c; (c = lai_cpu_next_chunk(th, n_chunks)) >= 0;) {
             const int64_t end = LAI_MIN(N, (c + 1) * rows);
             int64_t n = c * rows;

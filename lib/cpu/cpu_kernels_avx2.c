@@ -525,60 +525,54 @@ static inline float bf16_f32(uint16_t h) {
     return f;
 }
 
-/* F16 / BF16 rows: four accumulators of 8. */
-#define DOT_H(LOAD, SCALAR)                                                                        \
-    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps(); \
-    int64_t i = 0;                                                                                 \
-    for (; i + 32 <= n; i += 32) {                                                                 \
-        lai_prefetch_ahead(w + i, 32 * sizeof *w);                                                 \
-        s0 = _mm256_fmadd_ps(LOAD(w + i), _mm256_loadu_ps(x + i), s0);                             \
-        s1 = _mm256_fmadd_ps(LOAD(w + i + 8), _mm256_loadu_ps(x + i + 8), s1);                     \
-        s2 = _mm256_fmadd_ps(LOAD(w + i + 16), _mm256_loadu_ps(x + i + 16), s2);                   \
-        s3 = _mm256_fmadd_ps(LOAD(w + i + 24), _mm256_loadu_ps(x + i + 24), s3);                   \
-    }                                                                                              \
-    for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(LOAD(w + i), _mm256_loadu_ps(x + i), s0);      \
-    float sum = hsum_ps(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));              \
-    for (; i < n; i++) sum += SCALAR(w[i]) * x[i];                                                 \
-    return sum
-
-static float dot_f16(const uint16_t *w, const float *x, int64_t n) { DOT_H(load_f16, f16); }
-static float dot_bf16(const uint16_t *w, const float *x, int64_t n) { DOT_H(load_bf16, bf16_f32); }
-
-#undef DOT_H
-
-/* Two rows, each with DOT_H's four accumulators, order and tail (so each result is the
- * one DOT_H gives), the x vectors loaded once for both. */
-#define DOT_H_X2(LOAD, SCALAR)                                                                     \
-    __m256 s[2][4];                                                                                \
-    const uint16_t *w[2] = {w0, w1};                                                               \
-    for (int r = 0; r < 2; r++)                                                                    \
-        for (int j = 0; j < 4; j++) s[r][j] = _mm256_setzero_ps();                                 \
-    int64_t i = 0;                                                                                 \
-    for (; i + 32 <= n; i += 32) {                                                                 \
-        lai_prefetch_ahead(w0 + i, 32 * sizeof *w0);                                               \
-        lai_prefetch_ahead(w1 + i, 32 * sizeof *w1);                                               \
-        __m256 xv[4];                                                                              \
-        for (int j = 0; j < 4; j++) xv[j] = _mm256_loadu_ps(x + i + 8 * j);                        \
-        for (int r = 0; r < 2; r++)                                                                \
-            for (int j = 0; j < 4; j++) s[r][j] = _mm256_fmadd_ps(LOAD(w[r] + i + 8 * j), xv[j], s[r][j]); \
-    }                                                                                              \
-    for (int r = 0; r < 2; r++) {                                                                  \
-        int64_t t = i;                                                                             \
-        __m256 s0 = s[r][0];                                                                       \
-        for (; t + 8 <= n; t += 8) s0 = _mm256_fmadd_ps(LOAD(w[r] + t), _mm256_loadu_ps(x + t), s0); \
-        float sum = hsum_ps(_mm256_add_ps(_mm256_add_ps(s0, s[r][1]), _mm256_add_ps(s[r][2], s[r][3]))); \
-        for (; t < n; t++) sum += SCALAR(w[r][t]) * x[t];                                          \
-        out[r] = sum;                                                                              \
+/* F16 / BF16 rows (R of them, 1 or 2, constant once inlined) against one x: four
+ * accumulators of 8 per row, the x vectors loaded once for every row. A row's sum does
+ * not depend on R, so the paired dots give the single-row dot's result bit for bit. */
+static inline __attribute__((always_inline)) void dot_h_rows(const uint16_t *const *w, const int R, const int bf16,
+                                                             const float *x, int64_t n, float *out) {
+    __m256 s[2][4];
+    for (int r = 0; r < R; r++)
+        for (int j = 0; j < 4; j++) s[r][j] = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256 xv[4];
+        for (int j = 0; j < 4; j++) xv[j] = _mm256_loadu_ps(x + i + 8 * j);
+        for (int r = 0; r < R; r++) {
+            lai_prefetch_ahead(w[r] + i, 32 * sizeof *w[r]);
+            for (int j = 0; j < 4; j++) {
+                const uint16_t *h = w[r] + i + 8 * j;
+                s[r][j] = _mm256_fmadd_ps(bf16 ? load_bf16(h) : load_f16(h), xv[j], s[r][j]);
+            }
+        }
     }
+    for (int r = 0; r < R; r++) {
+        int64_t t = i;
+        __m256 s0 = s[r][0];
+        for (; t + 8 <= n; t += 8) s0 = _mm256_fmadd_ps(bf16 ? load_bf16(w[r] + t) : load_f16(w[r] + t), _mm256_loadu_ps(x + t), s0);
+        float sum = hsum_ps(_mm256_add_ps(_mm256_add_ps(s0, s[r][1]), _mm256_add_ps(s[r][2], s[r][3])));
+        for (; t < n; t++) sum += (bf16 ? bf16_f32(w[r][t]) : f16(w[r][t])) * x[t];
+        out[r] = sum;
+    }
+}
 
+static float dot_f16(const uint16_t *w, const float *x, int64_t n) {
+    float v;
+    dot_h_rows(&w, 1, 0, x, n, &v);
+    return v;
+}
+static float dot_bf16(const uint16_t *w, const float *x, int64_t n) {
+    float v;
+    dot_h_rows(&w, 1, 1, x, n, &v);
+    return v;
+}
 static void dot_f16_x2(const uint16_t *w0, const uint16_t *w1, const float *x, int64_t n, float out[2]) {
-    DOT_H_X2(load_f16, f16)
+    const uint16_t *w[2] = {w0, w1};
+    dot_h_rows(w, 2, 0, x, n, out);
 }
 static void dot_bf16_x2(const uint16_t *w0, const uint16_t *w1, const float *x, int64_t n, float out[2]) {
-    DOT_H_X2(load_bf16, bf16_f32)
+    const uint16_t *w[2] = {w0, w1};
+    dot_h_rows(w, 2, 1, x, n, out);
 }
-
-#undef DOT_H_X2
 
 static void f16_to_f32(const uint16_t *h, float *x, int64_t n) {
     int64_t i = 0;

@@ -497,79 +497,50 @@ static inline __m512 load_bf16(const uint16_t *h) {
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)h)), 16));
 }
 
+/* F16 / BF16 rows (R of them, 1 or 2, constant once inlined) against one x: two
+ * accumulators of 16 per row, the x vectors loaded once for every row. A row's sum does
+ * not depend on R, so the paired dots give the single-row dot's result bit for bit. */
+static inline __attribute__((always_inline)) void dot_h_rows(const uint16_t *const *w, const int R, const int bf16,
+                                                             const float *x, int64_t n, float *out) {
+    __m512 s[2][2];
+    for (int r = 0; r < R; r++) s[r][0] = s[r][1] = _mm512_setzero_ps();
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        const __m512 x0 = _mm512_loadu_ps(x + i), x1 = _mm512_loadu_ps(x + i + 16);
+        for (int r = 0; r < R; r++) {
+            lai_prefetch_ahead(w[r] + i, 32 * sizeof *w[r]);
+            s[r][0] = _mm512_fmadd_ps(bf16 ? load_bf16(w[r] + i) : load_f16(w[r] + i), x0, s[r][0]);
+            s[r][1] = _mm512_fmadd_ps(bf16 ? load_bf16(w[r] + i + 16) : load_f16(w[r] + i + 16), x1, s[r][1]);
+        }
+    }
+    for (int r = 0; r < R; r++) {
+        int64_t t = i;
+        __m512 s0 = s[r][0];
+        for (; t + 16 <= n; t += 16) s0 = _mm512_fmadd_ps(bf16 ? load_bf16(w[r] + t) : load_f16(w[r] + t), _mm512_loadu_ps(x + t), s0);
+        float sum = _mm512_reduce_add_ps(_mm512_add_ps(s0, s[r][1]));
+        for (; t < n; t++) sum += (bf16 ? lai_bf16_to_f32(w[r][t]) : lai_cpu_f16(w[r][t])) * x[t];
+        out[r] = sum;
+    }
+}
+
 static float dot_f16(const uint16_t *w, const float *x, int64_t n) {
-    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
-    int64_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        lai_prefetch_ahead(w + i, 32 * sizeof *w);
-        s0 = _mm512_fmadd_ps(load_f16(w + i), _mm512_loadu_ps(x + i), s0);
-        s1 = _mm512_fmadd_ps(load_f16(w + i + 16), _mm512_loadu_ps(x + i + 16), s1);
-    }
-    for (; i + 16 <= n; i += 16) s0 = _mm512_fmadd_ps(load_f16(w + i), _mm512_loadu_ps(x + i), s0);
-    float sum = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
-    for (; i < n; i++) sum += lai_cpu_f16(w[i]) * x[i];
-    return sum;
+    float v;
+    dot_h_rows(&w, 1, 0, x, n, &v);
+    return v;
 }
-
 static float dot_bf16(const uint16_t *w, const float *x, int64_t n) {
-    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
-    int64_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        lai_prefetch_ahead(w + i, 32 * sizeof *w);
-        s0 = _mm512_fmadd_ps(load_bf16(w + i), _mm512_loadu_ps(x + i), s0);
-        s1 = _mm512_fmadd_ps(load_bf16(w + i + 16), _mm512_loadu_ps(x + i + 16), s1);
-    }
-    for (; i + 16 <= n; i += 16) s0 = _mm512_fmadd_ps(load_bf16(w + i), _mm512_loadu_ps(x + i), s0);
-    float sum = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
-    for (; i < n; i++) {
-        const uint32_t u = (uint32_t)w[i] << 16;
-        float f;
-        memcpy(&f, &u, sizeof f);
-        sum += f * x[i];
-    }
-    return sum;
+    float v;
+    dot_h_rows(&w, 1, 1, x, n, &v);
+    return v;
 }
-
-/* Two rows, each with the accumulators, order and tail of dot_f16 / dot_bf16 (so each
- * result is the one those give), the x vectors loaded once for both. */
-#define DOT_H_X2(LOAD, SCALAR)                                                                     \
-    __m512 s[2][2];                                                                                \
-    const uint16_t *w[2] = {w0, w1};                                                               \
-    for (int r = 0; r < 2; r++) s[r][0] = s[r][1] = _mm512_setzero_ps();                           \
-    int64_t i = 0;                                                                                 \
-    for (; i + 32 <= n; i += 32) {                                                                 \
-        lai_prefetch_ahead(w0 + i, 32 * sizeof *w0);                                               \
-        lai_prefetch_ahead(w1 + i, 32 * sizeof *w1);                                               \
-        const __m512 x0 = _mm512_loadu_ps(x + i), x1 = _mm512_loadu_ps(x + i + 16);                \
-        for (int r = 0; r < 2; r++) {                                                              \
-            s[r][0] = _mm512_fmadd_ps(LOAD(w[r] + i), x0, s[r][0]);                                \
-            s[r][1] = _mm512_fmadd_ps(LOAD(w[r] + i + 16), x1, s[r][1]);                           \
-        }                                                                                          \
-    }                                                                                              \
-    for (int r = 0; r < 2; r++) {                                                                  \
-        int64_t t = i;                                                                             \
-        __m512 s0 = s[r][0];                                                                       \
-        for (; t + 16 <= n; t += 16) s0 = _mm512_fmadd_ps(LOAD(w[r] + t), _mm512_loadu_ps(x + t), s0); \
-        float sum = _mm512_reduce_add_ps(_mm512_add_ps(s0, s[r][1]));                             \
-        for (; t < n; t++) sum += SCALAR(w[r][t]) * x[t];                                          \
-        out[r] = sum;                                                                              \
-    }
-
-static inline float bf16_scalar(uint16_t h) {
-    const uint32_t u = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
 static void dot_f16_x2(const uint16_t *w0, const uint16_t *w1, const float *x, int64_t n, float out[2]) {
-    DOT_H_X2(load_f16, lai_cpu_f16)
+    const uint16_t *w[2] = {w0, w1};
+    dot_h_rows(w, 2, 0, x, n, out);
 }
 static void dot_bf16_x2(const uint16_t *w0, const uint16_t *w1, const float *x, int64_t n, float out[2]) {
-    DOT_H_X2(load_bf16, bf16_scalar)
+    const uint16_t *w[2] = {w0, w1};
+    dot_h_rows(w, 2, 1, x, n, out);
 }
-
-#undef DOT_H_X2
 
 static void f16_to_f32(const uint16_t *h, float *x, int64_t n) {
     int64_t i = 0;

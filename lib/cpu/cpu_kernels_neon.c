@@ -202,7 +202,6 @@ static float dot_bf16(const uint16_t *w, const float *x, int64_t n) {
     return sum;
 }
 
-
 /* FCVTL quiets a signalling NaN; the reference keeps every NaN's payload as it is. */
 static inline float32x4_t f16_nan_exact(uint16x4_t h, float32x4_t converted) {
     const uint32x4_t w = vmovl_u16(h);

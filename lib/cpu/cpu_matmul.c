@@ -184,22 +184,22 @@ static void matmul_float(const matmul_shape *s, const lai_cpu_thread *th) {
     const uint8_t *wdata = lai_cpu_data(w);
     if (w->type == LAI_TYPE_F32 || w->type == LAI_TYPE_F16 || w->type == LAI_TYPE_BF16) {
         const int64_t rows = dot_chunk_rows(N, th->nth), n_chunks = (N + rows - 1) / rows;
-        const int half = (w->type == LAI_TYPE_F16 && k->dot_f16_x2 != NULL) || (w->type == LAI_TYPE_BF16 && k->dot_bf16_x2 != NULL);
+        /* F16 / BF16 rows in pairs where the level pairs them: each column read once for two rows */
+        void (*const pair)(const uint16_t *, const uint16_t *, const float *, int64_t, float *) =
+            w->type == LAI_TYPE_F16 ? k->dot_f16_x2 : w->type == LAI_TYPE_BF16 ? k->dot_bf16_x2 : NULL;
         for (int64_t c; (c = lai_cpu_next_chunk(th, n_chunks)) >= 0;) {
             const int64_t end = LAI_MIN(N, (c + 1) * rows);
             int64_t n = c * rows;
-            if (half) /* rows in pairs: each column read once for two rows */
-                for (; n + 2 <= end; n += 2) {
-                    const uint16_t *r0 = (const uint16_t *)(const void *)(wdata + (size_t)n * w->nb[1]);
-                    const uint16_t *r1 = (const uint16_t *)(const void *)(wdata + (size_t)(n + 1) * w->nb[1]);
-                    for (int64_t m = 0; m < M; m++) {
-                        float v[2];
-                        if (w->type == LAI_TYPE_F16) k->dot_f16_x2(r0, r1, column(s->x, m), K, v);
-                        else k->dot_bf16_x2(r0, r1, column(s->x, m), K, v);
-                        out[m * N + n] = v[0];
-                        out[m * N + n + 1] = v[1];
-                    }
+            for (; pair != NULL && n + 2 <= end; n += 2) {
+                const uint16_t *r0 = (const uint16_t *)(const void *)(wdata + (size_t)n * w->nb[1]);
+                const uint16_t *r1 = (const uint16_t *)(const void *)(wdata + (size_t)(n + 1) * w->nb[1]);
+                for (int64_t m = 0; m < M; m++) {
+                    float v[2];
+                    pair(r0, r1, column(s->x, m), K, v);
+                    out[m * N + n] = v[0];
+                    out[m * N + n + 1] = v[1];
                 }
+            }
             for (; n < end; n++) {
                 const uint8_t *row = wdata + (size_t)n * w->nb[1];
                 for (int64_t m = 0; m < M; m++) {

@@ -36,6 +36,29 @@ static inline void lai_prefetch_ahead(const void *p, size_t n) {
 #endif
 }
 
+/* The dot_f16, dot_bf16, dot_f16_x2 and dot_bf16_x2 entries of a SIMD level, from its
+ * always-inline core dot_h_rows(rows, R, is_bf16, x, n, out) (R = 1 or 2 rows against x),
+ * defined in the level's file so that they are compiled for its instruction set. */
+#define LAI_DOT_H_ENTRIES                                                                          \
+    static float dot_f16(const uint16_t *w, const float *x, int64_t n) {                           \
+        float v;                                                                                   \
+        dot_h_rows(&w, 1, 0, x, n, &v);                                                            \
+        return v;                                                                                  \
+    }                                                                                              \
+    static float dot_bf16(const uint16_t *w, const float *x, int64_t n) {                          \
+        float v;                                                                                   \
+        dot_h_rows(&w, 1, 1, x, n, &v);                                                            \
+        return v;                                                                                  \
+    }                                                                                              \
+    static void dot_f16_x2(const uint16_t *w0, const uint16_t *w1, const float *x, int64_t n, float out[2]) { \
+        const uint16_t *w[2] = {w0, w1};                                                           \
+        dot_h_rows(w, 2, 0, x, n, out);                                                            \
+    }                                                                                              \
+    static void dot_bf16_x2(const uint16_t *w0, const uint16_t *w1, const float *x, int64_t n, float out[2]) { \
+        const uint16_t *w[2] = {w0, w1};                                                           \
+        dot_h_rows(w, 2, 1, x, n, out);                                                            \
+    }
+
 enum { LAI_ACT_NONE = 0, LAI_ACT_Q8 = 1, LAI_ACT_Q8K = 2 };
 
 /* Activations for 32-element weight blocks. */

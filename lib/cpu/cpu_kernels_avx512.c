@@ -523,24 +523,7 @@ static inline __attribute__((always_inline)) void dot_h_rows(const uint16_t *con
     }
 }
 
-static float dot_f16(const uint16_t *w, const float *x, int64_t n) {
-    float v;
-    dot_h_rows(&w, 1, 0, x, n, &v);
-    return v;
-}
-static float dot_bf16(const uint16_t *w, const float *x, int64_t n) {
-    float v;
-    dot_h_rows(&w, 1, 1, x, n, &v);
-    return v;
-}
-static void dot_f16_x2(const uint16_t *w0, const uint16_t *w1, const float *x, int64_t n, float out[2]) {
-    const uint16_t *w[2] = {w0, w1};
-    dot_h_rows(w, 2, 0, x, n, out);
-}
-static void dot_bf16_x2(const uint16_t *w0, const uint16_t *w1, const float *x, int64_t n, float out[2]) {
-    const uint16_t *w[2] = {w0, w1};
-    dot_h_rows(w, 2, 1, x, n, out);
-}
+LAI_DOT_H_ENTRIES
 
 static void f16_to_f32(const uint16_t *h, float *x, int64_t n) {
     int64_t i = 0;

@@ -138,7 +138,15 @@ void lai_cpu_attention(const lai_op *op, const lai_cpu_thread *th) {
                 }
             }
             const float *vrows = cache_rows(k, vc, kh, hd_v, c0, nc, vbuf, &vstride);
-            for (int64_t qi = 0; qi < nq; qi++) k->axpy_rows(scores + qi * CHUNK, vrows, vstride, nc, acc + qi * hd_v, hd_v);
+            /* the values, for all queries at once when every token of the block sees the
+             * same cells (away from the diagonal), else token by token: a cell hidden
+             * from a token must not reach it, even as 0 times a NaN */
+            int same = 1;
+            for (int64_t t = 1; t < nt && same; t++) same = memcmp(seen, seen + t * CHUNK, (size_t)nc) == 0;
+            if (same) k->axpy_rows(scores, CHUNK, nq, vrows, vstride, nc, acc, (size_t)hd_v, hd_v);
+            else
+                for (int64_t t = 0; t < nt; t++)
+                    k->axpy_rows(scores + t * G * CHUNK, CHUNK, G, vrows, vstride, nc, acc + t * G * hd_v, (size_t)hd_v, hd_v);
         }
         for (int64_t t = 0; t < nt; t++)
             for (int64_t g = 0; g < G; g++) {

@@ -70,7 +70,7 @@ static void scale_mul_scalar(const float *x, float s, const float *w, float *out
 static float exp_sum_scalar(float *x, float max, int64_t n) {
     float sum = 0.0f;
     for (int64_t i = 0; i < n; i++) {
-        x[i] = expf(x[i] - max);
+        x[i] = lai_exp_cut(x[i] - max);
         sum += x[i];
     }
     return sum;
@@ -80,11 +80,18 @@ static void dot_rows_scalar(const float *q, const float *rows, size_t ld, int64_
     for (int64_t c = 0; c < nc; c++) out[c] = lai_cpu_dot_f32(q, rows + (size_t)c * ld, n);
 }
 
-static void axpy_rows_scalar(const float *p, const float *rows, size_t ld, int64_t nc, float *y, int64_t n) {
+static void axpy_rows_scalar(const float *p, size_t ldp, int64_t nq, const float *rows, size_t ld, int64_t nc,
+                             float *y, size_t ldy, int64_t n) {
     for (int64_t c = 0; c < nc; c++) {
-        if (p[c] == 0.0f) continue;
+        int any = 0;
+        for (int64_t q = 0; q < nq; q++) any |= p[(size_t)q * ldp + (size_t)c] != 0.0f;
+        if (!any) continue; /* not read */
         const float *x = rows + (size_t)c * ld;
-        for (int64_t i = 0; i < n; i++) y[i] += p[c] * x[i];
+        for (int64_t q = 0; q < nq; q++) {
+            const float w = p[(size_t)q * ldp + (size_t)c];
+            float *yq = y + (size_t)q * ldy;
+            for (int64_t i = 0; i < n; i++) yq[i] += w * x[i];
+        }
     }
 }
 

@@ -2,6 +2,8 @@
 #ifndef LAI_CPU_KERNELS_H
 #define LAI_CPU_KERNELS_H
 
+#include <math.h>
+
 #include "../quant/quant.h"
 #include "cpu_features.h"
 
@@ -145,6 +147,25 @@ size_t lai_gemm_tile_bytes(int cols, const lai_weight_format *fmt, int64_t K);
 void lai_gemm_pack_act(int cols, const lai_weight_format *fmt, const uint8_t *act,
                        size_t act_stride, int64_t K, int n, void *tile);
 
+/* Softmax weights below exp(-64) (1.6e-28 of the largest) are made 0: they cannot change
+ * a float sum that holds the largest (1), and their products with the values would be
+ * subnormal numbers, which cost x86 cores a microcode assist per instruction (a prompt's
+ * attention ran several times slower on them). */
+#define LAI_EXP_CUT (-64.0f)
+
+static inline float lai_exp_cut(float d) { return d < LAI_EXP_CUT ? 0.0f : expf(d); }
+
+/* Attention's axpy_rows, in every level: the offsets of the set bits of `any` (the cells of
+ * a group of up to 64 that some query weighs), in order; returns how many. */
+static inline int lai_cells_of(uint64_t any, int32_t idx[64]) {
+    int m = 0;
+    while (any != 0) {
+        idx[m++] = __builtin_ctzll(any);
+        any &= any - 1;
+    }
+    return m;
+}
+
 typedef struct lai_cpu_kernels {
     lai_cpu_level level;
     lai_quantize_fn quantize[3];               /* indexed by LAI_ACT_* */
@@ -166,16 +187,21 @@ typedef struct lai_cpu_kernels {
     float (*sum_sq)(const float *x, int64_t n);     /* sum of x^2, accumulated in double
                                                       * by the reference */
     void (*scale_mul)(const float *x, float s, const float *w, float *out, int64_t n); /* x*s*w (w may be NULL) */
-    /* Attention: x[i] = exp(x[i] - max), returning their sum; y *= a. */
+    /* Attention: x[i] = exp(x[i] - max), returning their sum, except that an x[i] - max
+     * below LAI_EXP_CUT gives 0 (lai_exp_cut); y *= a. */
     float (*exp_sum)(float *x, float max, int64_t n);
     void (*scale)(float *y, float a, int64_t n);
     /* Attention over a chunk of nc cache rows of n floats (row c at rows + c * ld):
      * dot_rows: out[c] = dot(q, row c) for every c < nc (one query against the keys);
-     * axpy_rows: y[i] += sum over c of p[c] * row c [i], i < n (the values weighted by the
-     * softmax; a row whose weight is 0 is not read, so it adds nothing even if it holds
-     * a NaN). */
+     * axpy_rows: for each of nq queries (weights p + q * ldp, output y + q * ldy),
+     * y_q[i] += sum over c of p_q[c] * row c [i], i < n (the values weighted by the
+     * softmax, several queries at once so each row is loaded once for all of them). A row
+     * that every query weighs 0 is not read, so it adds nothing even if it holds a NaN; a
+     * row that some query weighs is multiplied into every query (0 times a NaN or an
+     * infinity is a NaN), so callers pass together only queries that see the same rows. */
     void (*dot_rows)(const float *q, const float *rows, size_t ld, int64_t nc, int64_t n, float *out);
-    void (*axpy_rows)(const float *p, const float *rows, size_t ld, int64_t nc, float *y, int64_t n);
+    void (*axpy_rows)(const float *p, size_t ldp, int64_t nq, const float *rows, size_t ld, int64_t nc, float *y,
+                      size_t ldy, int64_t n);
 } lai_cpu_kernels;
 
 /* The table of a level, or NULL when this build or this CPU cannot run it. */

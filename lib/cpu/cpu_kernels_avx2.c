@@ -657,13 +657,14 @@ static float exp_sum(float *x, float max, int64_t n) {
     __m256 acc = _mm256_setzero_ps();
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
-        const __m256 e = exp_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm));
+        const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + i), vm);
+        const __m256 e = _mm256_and_ps(exp_ps(d), _mm256_cmp_ps(d, _mm256_set1_ps(LAI_EXP_CUT), _CMP_NLT_UQ));
         _mm256_storeu_ps(x + i, e);
         acc = _mm256_add_ps(acc, e);
     }
     float sum = hsum_ps(acc);
     for (; i < n; i++) {
-        x[i] = expf(x[i] - max);
+        x[i] = lai_exp_cut(x[i] - max);
         sum += x[i];
     }
     return sum;
@@ -698,30 +699,65 @@ static void dot_rows(const float *q, const float *rows, size_t ld, int64_t nc, i
     for (; c < nc; c++) out[c] = dot_f32(q, rows + (size_t)c * ld, n);
 }
 
-/* y in blocks of 64 floats held in eight registers while every row is added. */
-static void axpy_rows(const float *p, const float *rows, size_t ld, int64_t nc, float *y, int64_t n) {
-    int64_t i = 0;
-    for (; i + 64 <= n; i += 64) {
-        __m256 a[8];
-        for (int j = 0; j < 8; j++) a[j] = _mm256_loadu_ps(y + i + 8 * j);
-        for (int64_t c = 0; c < nc; c++) {
-            if (p[c] == 0.0f) continue;
-            const __m256 pv = _mm256_set1_ps(p[c]);
-            const float *x = rows + (size_t)c * ld + (size_t)i;
-#pragma GCC unroll 8
-            for (int j = 0; j < 8; j++) a[j] = _mm256_fmadd_ps(pv, _mm256_loadu_ps(x + 8 * j), a[j]);
+/* QB queries x W vectors of 8 floats (columns i..), over the listed cells: each row's
+ * vectors are loaded once for the QB queries, whose accumulators stay in registers. */
+static inline __attribute__((always_inline)) void axpy_block(const float *p, size_t ldp, const float *rows, size_t ld,
+                                                             const int32_t *idx, int m, float *y, size_t ldy,
+                                                             int64_t i, const int QB, const int W) {
+    __m256 a[2][4];
+    for (int q = 0; q < QB; q++)
+        for (int w = 0; w < W; w++) a[q][w] = _mm256_loadu_ps(y + (size_t)q * ldy + (size_t)i + 8 * w);
+    for (int j = 0; j < m; j++) {
+        const int32_t c = idx[j];
+        const float *x = rows + (size_t)c * ld + (size_t)i;
+        __m256 v[4];
+        for (int w = 0; w < W; w++) v[w] = _mm256_loadu_ps(x + 8 * w);
+        for (int q = 0; q < QB; q++) {
+            const __m256 pv = _mm256_set1_ps(p[(size_t)q * ldp + (size_t)c]);
+            for (int w = 0; w < W; w++) a[q][w] = _mm256_fmadd_ps(pv, v[w], a[q][w]);
         }
-        for (int j = 0; j < 8; j++) _mm256_storeu_ps(y + i + 8 * j, a[j]);
     }
-    for (; i + 8 <= n; i += 8) {
-        __m256 a = _mm256_loadu_ps(y + i);
-        for (int64_t c = 0; c < nc; c++)
-            if (p[c] != 0.0f) a = _mm256_fmadd_ps(_mm256_set1_ps(p[c]), _mm256_loadu_ps(rows + (size_t)c * ld + (size_t)i), a);
-        _mm256_storeu_ps(y + i, a);
+    for (int q = 0; q < QB; q++)
+        for (int w = 0; w < W; w++) _mm256_storeu_ps(y + (size_t)q * ldy + (size_t)i + 8 * w, a[q][w]);
+}
+
+static inline __attribute__((always_inline)) void axpy_queries(const float *p, size_t ldp, int64_t nq, const float *rows,
+                                                               size_t ld, const int32_t *idx, int m, float *y,
+                                                               size_t ldy, int64_t i, const int W) {
+    int64_t q = 0;
+    for (; q + 2 <= nq; q += 2) axpy_block(p + (size_t)q * ldp, ldp, rows, ld, idx, m, y + (size_t)q * ldy, ldy, i, 2, W);
+    if (q < nq) axpy_block(p + (size_t)q * ldp, ldp, rows, ld, idx, m, y + (size_t)q * ldy, ldy, i, 1, W);
+}
+
+/* Cells in groups of 64: the ones some query weighs listed once, then y in blocks of 32
+ * columns, two queries at a time; the last columns 8 at a time, then one by one. */
+static void axpy_rows(const float *p, size_t ldp, int64_t nq, const float *rows, size_t ld, int64_t nc, float *y,
+                      size_t ldy, int64_t n) {
+    for (int64_t c0 = 0; c0 < nc; c0 += 64) {
+        const int64_t gc = LAI_MIN(64, nc - c0);
+        uint64_t any = 0;
+        for (int64_t q = 0; q < nq; q++) {
+            const float *pq = p + (size_t)q * ldp + (size_t)c0;
+            int64_t c = 0;
+            for (; c + 8 <= gc; c += 8)
+                any |= (uint64_t)(uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(pq + c), _mm256_setzero_ps(), _CMP_NEQ_UQ))
+                       << c;
+            for (; c < gc; c++) any |= (uint64_t)(pq[c] != 0.0f) << c;
+        }
+        int32_t idx[64];
+        const int m = lai_cells_of(any, idx);
+        if (m == 0) continue;
+        const float *pc = p + c0, *rc = rows + (size_t)c0 * ld;
+        int64_t i = 0;
+        for (; i + 32 <= n; i += 32) axpy_queries(pc, ldp, nq, rc, ld, idx, m, y, ldy, i, 4);
+        for (; i + 8 <= n; i += 8) axpy_queries(pc, ldp, nq, rc, ld, idx, m, y, ldy, i, 1);
+        for (; i < n; i++)
+            for (int64_t q = 0; q < nq; q++) {
+                float acc = y[(size_t)q * ldy + (size_t)i];
+                for (int j = 0; j < m; j++) acc += pc[(size_t)q * ldp + (size_t)idx[j]] * rc[(size_t)idx[j] * ld + (size_t)i];
+                y[(size_t)q * ldy + (size_t)i] = acc;
+            }
     }
-    for (; i < n; i++)
-        for (int64_t c = 0; c < nc; c++)
-            if (p[c] != 0.0f) y[i] += p[c] * rows[(size_t)c * ld + (size_t)i];
 }
 
 static void scale(float *y, float a, int64_t n) {

@@ -616,13 +616,15 @@ static float exp_sum(float *x, float max, int64_t n) {
     __m512 acc = _mm512_setzero_ps();
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) {
-        const __m512 e = exp_ps(_mm512_sub_ps(_mm512_loadu_ps(x + i), vm));
+        const __m512 d = _mm512_sub_ps(_mm512_loadu_ps(x + i), vm);
+        const __m512 e = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(d, _mm512_set1_ps(LAI_EXP_CUT), _CMP_NLT_UQ), exp_ps(d));
         _mm512_storeu_ps(x + i, e);
         acc = _mm512_add_ps(acc, e);
     }
     if (i < n) {
         const __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
-        const __m512 e = exp_ps(_mm512_sub_ps(_mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), m, x + i), vm));
+        const __m512 d = _mm512_sub_ps(_mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), m, x + i), vm);
+        const __m512 e = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(d, _mm512_set1_ps(LAI_EXP_CUT), _CMP_NLT_UQ), exp_ps(d));
         _mm512_mask_storeu_ps(x + i, m, e);
         acc = _mm512_add_ps(acc, _mm512_maskz_mov_ps(m, e));
     }
@@ -666,29 +668,71 @@ static void dot_rows(const float *q, const float *rows, size_t ld, int64_t nc, i
     for (; c < nc; c++) out[c] = dot_f32(q, rows + (size_t)c * ld, n);
 }
 
-/* y in blocks of 64 floats held in four registers while every row is added; the last
- * partial block 16 at a time, masked. */
-static void axpy_rows(const float *p, const float *rows, size_t ld, int64_t nc, float *y, int64_t n) {
-    int64_t i = 0;
-    for (; i + 64 <= n; i += 64) {
-        __m512 a[4];
-        for (int j = 0; j < 4; j++) a[j] = _mm512_loadu_ps(y + i + 16 * j);
-        for (int64_t c = 0; c < nc; c++) {
-            if (p[c] == 0.0f) continue;
-            const __m512 pv = _mm512_set1_ps(p[c]);
-            const float *x = rows + (size_t)c * ld + (size_t)i;
-#pragma GCC unroll 4
-            for (int j = 0; j < 4; j++) a[j] = _mm512_fmadd_ps(pv, _mm512_loadu_ps(x + 16 * j), a[j]);
+/* QB queries x W vectors of 16 floats (columns i..), over the listed cells: each row's
+ * vectors are loaded once for the QB queries, whose QB * W accumulators stay in registers
+ * (W == 1 is the tail, its vector masked by `last`). */
+static inline __attribute__((always_inline)) void axpy_block(const float *p, size_t ldp, const float *rows, size_t ld,
+                                                             const int32_t *idx, int m, float *y, size_t ldy,
+                                                             int64_t i, const int QB, const int W, __mmask16 last) {
+    __m512 a[4][4];
+    for (int q = 0; q < QB; q++)
+        for (int w = 0; w < W; w++)
+            a[q][w] = W == 1 ? _mm512_maskz_loadu_ps(last, y + (size_t)q * ldy + (size_t)i)
+                             : _mm512_loadu_ps(y + (size_t)q * ldy + (size_t)i + 16 * w);
+    for (int j = 0; j < m; j++) {
+        const int32_t c = idx[j];
+        const float *x = rows + (size_t)c * ld + (size_t)i;
+        __m512 v[4];
+        for (int w = 0; w < W; w++) v[w] = W == 1 ? _mm512_maskz_loadu_ps(last, x) : _mm512_loadu_ps(x + 16 * w);
+        for (int q = 0; q < QB; q++) {
+            const __m512 pv = _mm512_set1_ps(p[(size_t)q * ldp + (size_t)c]);
+            for (int w = 0; w < W; w++) a[q][w] = _mm512_fmadd_ps(pv, v[w], a[q][w]);
         }
-        for (int j = 0; j < 4; j++) _mm512_storeu_ps(y + i + 16 * j, a[j]);
     }
-    for (; i < n; i += 16) {
-        const __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1u);
-        __m512 a = _mm512_maskz_loadu_ps(m, y + i);
-        for (int64_t c = 0; c < nc; c++)
-            if (p[c] != 0.0f)
-                a = _mm512_fmadd_ps(_mm512_set1_ps(p[c]), _mm512_maskz_loadu_ps(m, rows + (size_t)c * ld + (size_t)i), a);
-        _mm512_mask_storeu_ps(y + i, m, a);
+    for (int q = 0; q < QB; q++)
+        for (int w = 0; w < W; w++)
+            if (W == 1) _mm512_mask_storeu_ps(y + (size_t)q * ldy + (size_t)i, last, a[q][w]);
+            else _mm512_storeu_ps(y + (size_t)q * ldy + (size_t)i + 16 * w, a[q][w]);
+}
+
+static inline __attribute__((always_inline)) void axpy_queries(const float *p, size_t ldp, int64_t nq, const float *rows,
+                                                               size_t ld, const int32_t *idx, int m, float *y,
+                                                               size_t ldy, int64_t i, const int W, __mmask16 last) {
+    int64_t q = 0;
+    for (; q + 4 <= nq; q += 4) axpy_block(p + (size_t)q * ldp, ldp, rows, ld, idx, m, y + (size_t)q * ldy, ldy, i, 4, W, last);
+    switch (nq - q) {
+    case 3: axpy_block(p + (size_t)q * ldp, ldp, rows, ld, idx, m, y + (size_t)q * ldy, ldy, i, 3, W, last); break;
+    case 2: axpy_block(p + (size_t)q * ldp, ldp, rows, ld, idx, m, y + (size_t)q * ldy, ldy, i, 2, W, last); break;
+    case 1: axpy_block(p + (size_t)q * ldp, ldp, rows, ld, idx, m, y + (size_t)q * ldy, ldy, i, 1, W, last); break;
+    default: break;
+    }
+}
+
+/* Cells in groups of 64: the ones some query weighs listed once (a compare per query and
+ * 16 cells), then y in blocks of 64 columns, four queries at a time. */
+static void axpy_rows(const float *p, size_t ldp, int64_t nq, const float *rows, size_t ld, int64_t nc, float *y,
+                      size_t ldy, int64_t n) {
+    for (int64_t c0 = 0; c0 < nc; c0 += 64) {
+        const int64_t gc = LAI_MIN(64, nc - c0);
+        uint64_t any = 0;
+        for (int64_t q = 0; q < nq; q++) {
+            const float *pq = p + (size_t)q * ldp + (size_t)c0;
+            for (int64_t c = 0; c < gc; c += 16) {
+                const __mmask16 in = gc - c >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (gc - c)) - 1u);
+                any |= (uint64_t)_mm512_mask_cmp_ps_mask(in, _mm512_maskz_loadu_ps(in, pq + c), _mm512_setzero_ps(), _CMP_NEQ_UQ)
+                       << c;
+            }
+        }
+        int32_t idx[64];
+        const int m = lai_cells_of(any, idx);
+        if (m == 0) continue;
+        const float *pc = p + c0, *rc = rows + (size_t)c0 * ld;
+        int64_t i = 0;
+        for (; i + 64 <= n; i += 64) axpy_queries(pc, ldp, nq, rc, ld, idx, m, y, ldy, i, 4, 0xffff);
+        for (; i < n; i += 16) {
+            const __mmask16 last = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1u);
+            axpy_queries(pc, ldp, nq, rc, ld, idx, m, y, ldy, i, 1, last);
+        }
     }
 }
 

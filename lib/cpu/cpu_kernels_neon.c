@@ -311,13 +311,15 @@ static float exp_sum(float *x, float max, int64_t n) {
     float32x4_t acc = vdupq_n_f32(0.0f);
     int64_t i = 0;
     for (; i + 4 <= n; i += 4) {
-        const float32x4_t e = exp_ps(vsubq_f32(vld1q_f32(x + i), vm));
+        const float32x4_t d = vsubq_f32(vld1q_f32(x + i), vm);
+        const float32x4_t e = vreinterpretq_f32_u32(
+            vbicq_u32(vreinterpretq_u32_f32(exp_ps(d)), vcltq_f32(d, vdupq_n_f32(LAI_EXP_CUT))));
         vst1q_f32(x + i, e);
         acc = vaddq_f32(acc, e);
     }
     float sum = vaddvq_f32(acc);
     for (; i < n; i++) {
-        x[i] = expf(x[i] - max);
+        x[i] = lai_exp_cut(x[i] - max);
         sum += x[i];
     }
     return sum;
@@ -343,28 +345,59 @@ static void dot_rows(const float *q, const float *rows, size_t ld, int64_t nc, i
     for (; c < nc; c++) out[c] = dot_f32(q, rows + (size_t)c * ld, n);
 }
 
-/* y in blocks of 32 floats held in eight registers while every row is added. */
-static void axpy_rows(const float *p, const float *rows, size_t ld, int64_t nc, float *y, int64_t n) {
-    int64_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        float32x4_t a[8];
-        for (int j = 0; j < 8; j++) a[j] = vld1q_f32(y + i + 4 * j);
-        for (int64_t c = 0; c < nc; c++) {
-            if (p[c] == 0.0f) continue;
-            const float *x = rows + (size_t)c * ld + (size_t)i;
-            for (int j = 0; j < 8; j++) a[j] = vfmaq_n_f32(a[j], vld1q_f32(x + 4 * j), p[c]);
+/* QB queries x W vectors of 4 floats (columns i..), over the listed cells: each row's
+ * vectors are loaded once for the QB queries, whose accumulators stay in registers. */
+static inline __attribute__((always_inline)) void axpy_block(const float *p, size_t ldp, const float *rows, size_t ld,
+                                                             const int32_t *idx, int m, float *y, size_t ldy,
+                                                             int64_t i, const int QB, const int W) {
+    float32x4_t a[4][4];
+    for (int q = 0; q < QB; q++)
+        for (int w = 0; w < W; w++) a[q][w] = vld1q_f32(y + (size_t)q * ldy + (size_t)i + 4 * w);
+    for (int j = 0; j < m; j++) {
+        const int32_t c = idx[j];
+        const float *x = rows + (size_t)c * ld + (size_t)i;
+        float32x4_t v[4];
+        for (int w = 0; w < W; w++) v[w] = vld1q_f32(x + 4 * w);
+        for (int q = 0; q < QB; q++) {
+            const float pq = p[(size_t)q * ldp + (size_t)c];
+            for (int w = 0; w < W; w++) a[q][w] = vfmaq_n_f32(a[q][w], v[w], pq);
         }
-        for (int j = 0; j < 8; j++) vst1q_f32(y + i + 4 * j, a[j]);
     }
-    for (; i + 4 <= n; i += 4) {
-        float32x4_t a = vld1q_f32(y + i);
-        for (int64_t c = 0; c < nc; c++)
-            if (p[c] != 0.0f) a = vfmaq_n_f32(a, vld1q_f32(rows + (size_t)c * ld + (size_t)i), p[c]);
-        vst1q_f32(y + i, a);
+    for (int q = 0; q < QB; q++)
+        for (int w = 0; w < W; w++) vst1q_f32(y + (size_t)q * ldy + (size_t)i + 4 * w, a[q][w]);
+}
+
+static inline __attribute__((always_inline)) void axpy_queries(const float *p, size_t ldp, int64_t nq, const float *rows,
+                                                               size_t ld, const int32_t *idx, int m, float *y,
+                                                               size_t ldy, int64_t i, const int W) {
+    int64_t q = 0;
+    for (; q + 4 <= nq; q += 4) axpy_block(p + (size_t)q * ldp, ldp, rows, ld, idx, m, y + (size_t)q * ldy, ldy, i, 4, W);
+    for (; q < nq; q++) axpy_block(p + (size_t)q * ldp, ldp, rows, ld, idx, m, y + (size_t)q * ldy, ldy, i, 1, W);
+}
+
+/* Cells in groups of 64: the ones some query weighs listed once, then y in blocks of 16
+ * columns, four queries at a time; the last columns 4 at a time, then one by one. */
+static void axpy_rows(const float *p, size_t ldp, int64_t nq, const float *rows, size_t ld, int64_t nc, float *y,
+                      size_t ldy, int64_t n) {
+    for (int64_t c0 = 0; c0 < nc; c0 += 64) {
+        const int64_t gc = LAI_MIN(64, nc - c0);
+        uint64_t any = 0;
+        for (int64_t q = 0; q < nq; q++)
+            for (int64_t c = 0; c < gc; c++) any |= (uint64_t)(p[(size_t)q * ldp + (size_t)(c0 + c)] != 0.0f) << c;
+        int32_t idx[64];
+        const int m = lai_cells_of(any, idx);
+        if (m == 0) continue;
+        const float *pc = p + c0, *rc = rows + (size_t)c0 * ld;
+        int64_t i = 0;
+        for (; i + 16 <= n; i += 16) axpy_queries(pc, ldp, nq, rc, ld, idx, m, y, ldy, i, 4);
+        for (; i + 4 <= n; i += 4) axpy_queries(pc, ldp, nq, rc, ld, idx, m, y, ldy, i, 1);
+        for (; i < n; i++)
+            for (int64_t q = 0; q < nq; q++) {
+                float acc = y[(size_t)q * ldy + (size_t)i];
+                for (int j = 0; j < m; j++) acc += pc[(size_t)q * ldp + (size_t)idx[j]] * rc[(size_t)idx[j] * ld + (size_t)i];
+                y[(size_t)q * ldy + (size_t)i] = acc;
+            }
     }
-    for (; i < n; i++)
-        for (int64_t c = 0; c < nc; c++)
-            if (p[c] != 0.0f) y[i] += p[c] * rows[(size_t)c * ld + (size_t)i];
 }
 
 static void scale(float *y, float a, int64_t n) {

@@ -207,30 +207,41 @@ static void test_float_rows(const lai_cpu_kernels *k, const lai_cpu_kernels *ref
         CHECK_MSG(fabs(e1 - e2) <= 4e-6 * e2, "%s: exp_sum n=%d %g vs %g", level_name, n, e1, e2);
         CHECK(agree(o1, o2, NULL, (size_t)n, 4e-6, "exp_sum values"));
         CHECK(o1[n] == a[n]); /* nothing written past n */
-        /* attention rows: nr rows of n floats at a stride of n + 3, some weights 0 and
-         * their rows NaN (never read) */
-        for (int nr = 1; nr <= 19; nr += 6) {
-            static float rows[20 * 70];
-            const size_t ld = (size_t)n + 3;
-            float p[20], d1[20], d2[20];
+        /* attention rows: nr rows of n floats at a stride of n + 3 (more than 64 in the
+         * last case), against nq queries at once: some rows weighed 0 by every query and
+         * holding a NaN (never read), some weighed 0 by some queries only */
+        for (int nr = 1; nr <= 75; nr += nr < 19 ? 6 : 56) {
+            static float rows[75 * 70];
+            const size_t ld = (size_t)n + 3, ldp = 80, ldy = (size_t)n + 1;
+            float d1[75], d2[75];
+            static float p[9 * 80];
             for (int r = 0; r < nr; r++) {
-                memcpy(rows + (size_t)r * ld, b + 3 * r, (size_t)(n + 3) * sizeof(float));
-                p[r] = r % 5 == 3 ? 0.0f : c[r] * 0.1f;
-                if (p[r] == 0.0f) rows[(size_t)r * ld + (size_t)(n / 2)] = NAN;
+                for (int i = 0; i < n + 3; i++) rows[(size_t)r * ld + (size_t)i] = b[(3 * r + i) % N];
+                if (r % 5 == 3) rows[(size_t)r * ld + (size_t)(n / 2)] = NAN;
             }
-            memcpy(o1, c, sizeof c);
-            memcpy(o2, c, sizeof c);
-            k->axpy_rows(p, rows, ld, nr, o1, n);
-            ref->axpy_rows(p, rows, ld, nr, o2, n);
-            double ab[N];
-            for (int i = 0; i < n; i++) {
-                ab[i] = fabs((double)c[i]);
-                for (int r = 0; r < nr; r++)
-                    if (p[r] != 0.0f) ab[i] += fabs((double)p[r] * rows[(size_t)r * ld + (size_t)i]);
+            for (int nq = 1; nq <= 9; nq += nq < 4 ? 2 : 5) { /* 1, 3, 5, 9 */
+                for (int q = 0; q < nq; q++)
+                    for (int r = 0; r < nr; r++)
+                        p[q * ldp + r] = r % 5 == 3 || (r % 7 == 2 && q % 2 == 0) ? 0.0f : c[(r + 7 * q) % N] * 0.1f;
+                memcpy(o1, c, sizeof c);
+                memcpy(o2, c, sizeof c);
+                k->axpy_rows(p, ldp, nq, rows, ld, nr, o1, ldy, n);
+                ref->axpy_rows(p, ldp, nq, rows, ld, nr, o2, ldy, n);
+                for (int q = 0; q < nq; q++) {
+                    double ab[N];
+                    for (int i = 0; i < n; i++) {
+                        ab[i] = fabs((double)c[q * ldy + (size_t)i]);
+                        for (int r = 0; r < nr; r++)
+                            if (p[q * ldp + r] != 0.0f) ab[i] += fabs((double)p[q * ldp + r] * rows[(size_t)r * ld + (size_t)i]);
+                    }
+                    CHECK_MSG(agree(o1 + q * ldy, o2 + q * ldy, ab, (size_t)n, 4e-7, "axpy_rows"), "%s: axpy_rows n=%d rows=%d queries=%d query %d",
+                              level_name, n, nr, nq, q);
+                    CHECK(o1[q * ldy + (size_t)n] == c[q * ldy + (size_t)n]); /* nothing written past n */
+                }
+                CHECK_MSG(memcmp(o1 + nq * ldy, c + nq * ldy, (size_t)n * sizeof(float)) == 0,
+                          "%s: axpy_rows n=%d queries=%d wrote past the last query", level_name, n, nq);
             }
-            CHECK(agree(o1, o2, ab, (size_t)n, 4e-7, "axpy_rows"));
-            CHECK(o1[n] == c[n]); /* nothing written past n */
-            for (int r = 0; r < nr; r++) rows[(size_t)r * ld + (size_t)(n / 2)] = b[3 * r + n / 2];
+            for (int r = 0; r < nr; r++) rows[(size_t)r * ld + (size_t)(n / 2)] = b[(3 * r + n / 2) % N];
             k->dot_rows(a, rows, ld, nr, n, d1);
             ref->dot_rows(a, rows, ld, nr, n, d2);
             for (int r = 0; r < nr; r++) {

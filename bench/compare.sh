@@ -7,7 +7,8 @@
 #   -n N            generated tokens, tg (default 128)
 #   -r N            repetitions inside each run; each run reports its median (default 2)
 #   -b N            n_batch: prompt tokens per decode call (default 512)
-#   -R N            rounds per model: ours, llama.cpp, ours, llama.cpp, ... (default 3);
+#   -R N            rounds per model: ours (mapped), ours (read into memory), llama.cpp,
+#                   ours (mapped), ... (default 3);
 #                   the table shows the median over the rounds and their range
 #   --ours-p N --ours-n N --ours-r N
 #                   shorter tests for liblocalai only (while its kernels are slow); llama.cpp
@@ -30,7 +31,8 @@
 #      vocabulary 32000) as Q4_0; they live in $BENCH_DIR and are reused when present;
 #   3. measures the machine's ceilings with bench/ceilings.c (read bandwidth, int8 MAC/s,
 #      fp32 FLOP/s on the same threads);
-#   4. runs `localai bench --json` and bench/llamacpp_bench.c (llama.cpp's prebuilt CPU
+#   4. runs `localai bench --json` (the file mapped, then read into memory with --no-mmap)
+#      and bench/llamacpp_bench.c (llama.cpp's prebuilt CPU
 #      libraries from the npm package node-llama-cpp@3.22.1, opened with dlopen) alternately
 #      on each file with the same threads, prompt, generation length, n_batch and token ids;
 #   5. writes the results section of docs/PERFORMANCE.md (between its markers; the rest of
@@ -311,8 +313,9 @@ if LIMITED:
       "numbers are in the last table." % (OP, ON, OR, P, N))
 else:
     w("Both engines: pp%d, tg%d, %d repetitions per run." % (P, N, R))
-w("n_batch %d, n_ctx = p + n rounded up to 256, %d round(s) per model (ours, llama.cpp, "
-  "ours, ...; the median over rounds of each run's median)." % (NB, ROUNDS))
+w("n_batch %d, n_ctx = p + n rounded up to 256, %d round(s) per model (ours mapped, ours "
+  "read into memory, llama.cpp, ours mapped, ...; the median over rounds of each run's "
+  "median)." % (NB, ROUNDS))
 w("")
 
 info = {}
@@ -382,6 +385,28 @@ if c0:
     w("- On the 1B shape: %.0f M MACs per token in the 16 layers, %.0f M in the output matrix "
       "(2048 x 128256)." % (c0["layer_macs"] / 1e6, c0["out_macs"] / 1e6))
 w("")
+
+read_rows = [m for m in models if pick("liblocalai-read", m, OP, ON)]
+if read_rows:
+    w("### Weights read into memory (`localai bench --no-mmap`)")
+    w("")
+    w("The same runs with the file read into memory (`use_mmap = 0`: 2 MiB-aligned anonymous "
+      "memory advised for huge pages) instead of mapped in 4 KiB pages, in the same rounds. "
+      "Generation streams the weights with fewer TLB misses and with hardware prefetchers "
+      "that stop at page boundaries 512 times less often; the cost is the load (the kernel "
+      "zeroes and the read copies every byte) and, outside the process, a second copy of "
+      "the file besides the page cache.")
+    w("")
+    w("| model | pp%d read | ours/llama.cpp | tg%d read | ours/llama.cpp | tg / ceiling | load ms | peak RSS MiB |" % (OP, ON))
+    w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for m in read_rows:
+        a, b, c = pick("liblocalai-read", m, OP, ON), pick("llama.cpp", m, OP, ON), info[m]
+        tg_ceil = bw / (c["weights_read"] + kv_bytes_per_tg_token(c, ON)) if c and bw else None
+        w("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            m, cell(a, "pp_tps"), ratio(a["pp_tps"], b and b["pp_tps"]), cell(a, "tg_tps"),
+            ratio(a["tg_tps"], b and b["tg_tps"]), pct(a["tg_tps"], tg_ceil),
+            fmt(a["load_ms"], 1), fmt(a["peak_rss_mb"], 1)))
+    w("")
 
 w("### Load time and memory")
 w("")
@@ -595,6 +620,10 @@ run() {
     if [ "$engine" = liblocalai ]; then
         out=$(timeout "$BENCH_TIMEOUT" "$LOCALAI" bench -m "$file" -p "$p" -n "$n" -r "$r" \
             -t "$THREADS" -b "$NBATCH" --json 2> "$BUILD/last-run.log")
+    elif [ "$engine" = liblocalai-read ]; then # the file read into memory (huge pages)
+        out=$(timeout "$BENCH_TIMEOUT" "$LOCALAI" bench -m "$file" -p "$p" -n "$n" -r "$r" \
+            -t "$THREADS" -b "$NBATCH" --no-mmap --json 2> "$BUILD/last-run.log")
+        out=${out/\"engine\": \"liblocalai\"/\"engine\": \"liblocalai-read\"}
     else
         out=$(timeout "$BENCH_TIMEOUT" "$HARNESS" --lib "$LIBLLAMA" -m "$file" -p "$p" -n "$n" \
             -r "$r" -t "$THREADS" -b "$NBATCH" 2> "$BUILD/last-run.log")
@@ -613,6 +642,7 @@ for m in ${MODELS//,/ }; do
     for ((round = 1; round <= ROUNDS; round++)); do
         say "$m round $round/$ROUNDS"
         run liblocalai "$m" "${FILE[$m]}" "$OURS_P" "$OURS_N" "$OURS_R"
+        run liblocalai-read "$m" "${FILE[$m]}" "$OURS_P" "$OURS_N" "$OURS_R"
         run llama.cpp "$m" "${FILE[$m]}" "$OURS_P" "$OURS_N" "$OURS_R"
         [ "$LIMITED" = 1 ] && run llama.cpp "$m" "${FILE[$m]}" "$P" "$N" "$REPS"
     done

@@ -225,7 +225,10 @@ typedef struct localai_model_params {
     int32_t backend;             /* LOCALAI_BACKEND_*; default AUTO */
     int32_t device_index;        /* among the chosen backend's devices; -1 (default) = best */
     int32_t use_mmap;            /* 1 (default): map the file, weights are not copied.
-                                  * 0: read the whole file into memory (host allocator).
+                                  * 0: read the whole file into memory (the host
+                                  * allocator's, else huge pages where the system has
+                                  * them: slower to open, and generation on the CPU up
+                                  * to ~20% faster; docs/PERFORMANCE.md measures both).
                                   * See "Files that change" at localai_model_open(). */
     int32_t vocab_only;          /* 1: read metadata and vocabulary only, no weights */
     localai_progress_fn progress; /* optional, see localai_progress_fn */

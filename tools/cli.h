@@ -44,7 +44,9 @@ int cli_parse_u64(const char *cmd, const char *flag, const char *text, uint64_t 
 int cli_parse_float(const char *cmd, const char *flag, const char *text, float *out);
 /* Opens `path` with warnings to stderr: the whole model, or (vocab_only) just what the
  * tokenizer needs, on the CPU. On failure prints the error and returns NULL. */
-localai_model *cli_open_model(const char *path, int vocab_only);
+/* Flags of cli_open_model. */
+enum { CLI_OPEN_VOCAB_ONLY = 1, CLI_OPEN_NO_MMAP = 2 };
+localai_model *cli_open_model(const char *path, int flags);
 /* The CPU kernel level $LOCALAI_CPU_LEVEL names (auto, scalar, avx2, avx512, neon; unset:
  * auto) as a LOCALAI_CPU_LEVEL_* value; 0 and a message when the name is unknown. */
 int cli_cpu_level(int32_t *out);

@@ -118,11 +118,12 @@ int cli_cpu_level(int32_t *out) {
     return 0;
 }
 
-localai_model *cli_open_model(const char *path, int vocab_only) {
+localai_model *cli_open_model(const char *path, int flags) {
     localai_model_params p;
     localai_model_params_init(&p);
     if (!cli_cpu_level(&p.cpu_level)) return NULL;
-    if (vocab_only) {
+    if (flags & CLI_OPEN_NO_MMAP) p.use_mmap = 0;
+    if (flags & CLI_OPEN_VOCAB_ONLY) {
         p.vocab_only = 1;
         p.backend = LOCALAI_BACKEND_CPU;
     }

@@ -18,7 +18,7 @@
 static void bench_usage(FILE *out) {
     fprintf(out,
             "usage: localai bench [-m MODEL] [-p N] [-n N] [-t THREADS] [-r REPS] [-b N_BATCH]\n"
-            "                     [-c N_CTX] [--json]\n"
+            "                     [-c N_CTX] [--no-mmap] [--json]\n"
             "  -m, --model MODEL    GGUF file (default: $LOCALAI_MODEL, else the first .gguf\n"
             "                       in ./models, then ../shared/models)\n"
             "  -p, --n-prompt N     pp: N prompt tokens decoded in chunks of n_batch from an empty\n"
@@ -31,6 +31,8 @@ static void bench_usage(FILE *out) {
             "  -b, --batch-size N   tokens per decode call for pp, 1..%d (default 512)\n"
             "  -c, --ctx-size N     KV cache length, at most %d (default: p + n rounded up to\n"
             "                       a multiple of 256)\n"
+            "  --no-mmap            read the file into memory (huge pages where the system has\n"
+            "                       them) instead of mapping it: slower to load, faster to run\n"
             "  --json               print one JSON line instead of the table\n"
             "Tokens are deterministic pseudo-random ids (no control or end-of-generation tokens),\n"
             "the same on every run. Before timing, one warm-up decode of min(p, n_batch) tokens\n"
@@ -147,7 +149,7 @@ static void json_tps(FILE *out, const char *key, int32_t n, double s) {
 typedef struct bench_args {
     const char *model_path;
     int32_t n_prompt, n_gen, threads, reps, n_batch, n_ctx;
-    int json;
+    int json, no_mmap;
 } bench_args;
 
 /* 0 ok, 1 help printed, 2 bad arguments (message printed). */
@@ -160,6 +162,10 @@ static int bench_parse(int argc, char **argv, bench_args *a) {
         }
         if (strcmp(f, "--json") == 0) {
             a->json = 1;
+            continue;
+        }
+        if (strcmp(f, "--no-mmap") == 0) {
+            a->no_mmap = 1;
             continue;
         }
         if (i + 1 >= argc || f[0] != '-') {
@@ -210,7 +216,7 @@ static int bench_parse(int argc, char **argv, bench_args *a) {
 }
 
 int cli_cmd_bench(int argc, char **argv) {
-    bench_args a = {NULL, 512, 128, 0, 5, 512, 0, 0};
+    bench_args a = {NULL, 512, 128, 0, 5, 512, 0, 0, 0};
     int parsed = bench_parse(argc, argv, &a);
     if (parsed != 0) return parsed == 1 ? 0 : 2;
     char found[1200];
@@ -220,7 +226,7 @@ int cli_cmd_bench(int argc, char **argv) {
 
     /* Load: the model and a context ready for its first decode. */
     double t0 = now_s();
-    localai_model *model = cli_open_model(a.model_path, 0);
+    localai_model *model = cli_open_model(a.model_path, a.no_mmap ? CLI_OPEN_NO_MMAP : 0);
     if (model == NULL) return 1;
     localai_context_params cp;
     localai_context_params_init(&cp);
@@ -307,6 +313,7 @@ int cli_cmd_bench(int argc, char **argv) {
             json_tps(stdout, "tg_tps_min", a.n_gen, tg.max_s);
             json_tps(stdout, "tg_tps_max", a.n_gen, tg.min_s);
             printf(", \"tg_ms\": %.3f", a.n_gen > 0 ? tg.median_s * 1e3 : 0.0);
+            printf(", \"mmap\": %s", a.no_mmap ? "false" : "true");
             printf(", \"tg_from\": \"empty\", \"load_ms\": %.3f, \"peak_rss_mb\": %.1f", load_ms, rss_mb);
             printf(", \"cpu_level\": \"%s\", \"model_bytes\": %llu, \"n_params\": %llu",
                    level, (unsigned long long)localai_model_size_bytes(model),
@@ -328,9 +335,9 @@ int cli_cmd_bench(int argc, char **argv) {
                 printf("| %s | %.1f MiB | %.2f M | %d | %d | tg%d | %.2f | %.2f | %.2f |\n", base,
                        size_mib, params_m, (int)threads, (int)a.n_batch, (int)a.n_gen,
                        tps(a.n_gen, tg.median_s), tps(a.n_gen, tg.max_s), tps(a.n_gen, tg.min_s));
-            printf("\n%d repetitions; tg from an empty cache; n_ctx %d; load %.1f ms; peak RSS "
+            printf("\n%d repetitions; tg from an empty cache; n_ctx %d; load %.1f ms (%s); peak RSS "
                    "%.1f MiB; CPU kernels: %s\n",
-                   (int)a.reps, (int)a.n_ctx, load_ms, rss_mb, level);
+                   (int)a.reps, (int)a.n_ctx, load_ms, a.no_mmap ? "read into memory" : "mapped", rss_mb, level);
         }
     }
     free(ids);

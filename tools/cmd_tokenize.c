@@ -45,7 +45,7 @@ int cli_cmd_tokenize(int argc, char **argv) {
     } else {
         len = strlen(text);
     }
-    localai_model *model = cli_open_model(model_path, 1);
+    localai_model *model = cli_open_model(model_path, CLI_OPEN_VOCAB_ONLY);
     if (model == NULL) {
         free(owned);
         return 1;

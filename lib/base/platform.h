@@ -37,6 +37,15 @@ localai_status lai_file_view_open(const char *path, int use_mmap, lai_file_view 
 localai_status lai_file_view_check(const lai_file_view *view);
 void lai_file_view_close(lai_file_view *view);
 
+/* Memory for a whole model file read into memory when the host gave no allocator: page
+ * aligned, zero-filled, and backed by huge pages where the system offers them (Linux:
+ * 2 MiB-aligned anonymous memory advised MADV_HUGEPAGE). The matrix-vector dots stream
+ * weights faster from it than from a file mapping of 4 KiB pages: fewer TLB misses, and
+ * hardware prefetchers that stop at page boundaries stop 512 times less often. NULL when
+ * the memory cannot be had. */
+void *lai_pages_alloc(size_t size);
+void lai_pages_free(void *p, size_t size);
+
 /* Monotonic time in nanoseconds. */
 uint64_t lai_time_ns(void);
 

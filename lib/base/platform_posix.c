@@ -152,6 +152,30 @@ void lai_file_view_close(lai_file_view *view) {
     memset(view, 0, sizeof *view);
 }
 
+#define HUGE_PAGE ((size_t)2 << 20)
+
+void *lai_pages_alloc(size_t size) {
+    size_t len, span;
+    if (size == 0 || lai_add_overflow_size(size, 4095, &len)) return NULL;
+    len &= ~(size_t)4095;
+    if (lai_add_overflow_size(len, HUGE_PAGE, &span)) return NULL;
+    uint8_t *area = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (area == MAP_FAILED) return NULL;
+    /* keep the 2 MiB-aligned part, give back the rest */
+    uint8_t *at = (uint8_t *)(((uintptr_t)area + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+    if (at > area) munmap(area, (size_t)(at - area));
+    if (area + span > at + len) munmap(at + len, (size_t)(area + span - (at + len)));
+#ifdef MADV_HUGEPAGE
+    (void)madvise(at, len, MADV_HUGEPAGE); /* a hint: without it, 4 KiB pages */
+#endif
+    return at;
+}
+
+void lai_pages_free(void *p, size_t size) {
+    if (p == NULL) return;
+    munmap(p, (size + 4095) & ~(size_t)4095);
+}
+
 uint64_t lai_time_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

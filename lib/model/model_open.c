@@ -20,15 +20,16 @@ static localai_status report(const open_state *os, float value) {
     return LOCALAI_STATUS_OK;
 }
 
-/* Reads the whole file into a buffer from the host allocator (when there is one), in
- * chunks so the progress callback can follow and cancel. */
+/* Reads the whole file into a buffer from the host allocator when there is one, else
+ * into huge pages (lai_pages_alloc), in chunks so the progress callback can follow and
+ * cancel. */
 static localai_status read_file(localai_model *m, const char *path, const open_state *os) {
     lai_file *f = NULL;
     uint64_t size = 0;
     localai_status st = lai_file_open_read(path, &f, &size);
     if (st != LOCALAI_STATUS_OK) return st;
     const localai_allocator *host = lai_model_heap(m);
-    uint8_t *buf = lai_alloc_aligned(host, (size_t)size, 64);
+    uint8_t *buf = host != NULL ? lai_alloc_aligned(host, (size_t)size, 64) : lai_pages_alloc((size_t)size);
     if (buf == NULL) {
         lai_file_close(f);
         return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "%s: cannot allocate %llu bytes to read it",
@@ -228,9 +229,12 @@ LOCALAI_API void localai_model_close(localai_model *model) {
     if (model->realigned != NULL)
         lai_free_aligned(lai_model_heap(model), model->realigned,
                          model->realigned_size, LAI_WEIGHTS_ALIGN);
-    if (model->file_buffer != NULL)
-        lai_free_aligned(lai_model_heap(model), model->file_buffer,
-                         (size_t)model->file_buffer_size, 64);
+    if (model->file_buffer != NULL) {
+        if (lai_model_heap(model) != NULL)
+            lai_free_aligned(lai_model_heap(model), model->file_buffer, (size_t)model->file_buffer_size, 64);
+        else
+            lai_pages_free(model->file_buffer, (size_t)model->file_buffer_size);
+    }
     for (size_t i = 0; i < model->n_chat_templates; i++) {
         lai_free(model->chat_template_names[i]);
         lai_free(model->chat_templates[i]);

@@ -25,6 +25,10 @@
 #elif defined(__aarch64__) && defined(__APPLE__)
 #include <sys/sysctl.h>
 #endif
+#if defined(__x86_64__) && defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 static lai_cpu_features detected;
 static lai_once detect_once = LAI_ONCE_INIT;
@@ -45,6 +49,17 @@ static void detect(void) {
         detected.f16c = (c >> 29) & 1;
         __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(1));
         detected.avxvnni = (a >> 4) & 1;
+        __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
+        const int amx_int8 = ((d >> 24) & 1) && ((d >> 25) & 1); /* AMX-TILE, AMX-INT8 */
+#if defined(__x86_64__) && defined(__linux__)
+        /* Linux hands out the 8 KiB tile state per process on request (arch_prctl
+         * ARCH_REQ_XCOMP_PERM for XTILEDATA, feature 18); without it the first tile
+         * instruction would kill the process. Asked once, here, on a CPU that has AMX. */
+        if (amx_int8 && detected.avx512f && syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */, 18) == 0)
+            detected.amx = 1;
+#else
+        (void)amx_int8; /* other systems: the tiles are not used */
+#endif
     }
 #elif defined(__aarch64__)
     /* What the compiler was told every target CPU has, then what this CPU reports: a build
@@ -91,7 +106,7 @@ void lai_cpu_features_describe(char *buf, size_t capacity) {
     int n = snprintf(buf, capacity, "%s:", arch);
     struct { int on; const char *name; } flags[] = {
         {f->avx2, "avx2"}, {f->fma, "fma"}, {f->f16c, "f16c"}, {f->avx512f, "avx512f"},
-        {f->avx512bw, "avx512bw"}, {f->avx512vnni, "avx512vnni"}, {f->avxvnni, "avxvnni"},
+        {f->avx512bw, "avx512bw"}, {f->avx512vnni, "avx512vnni"}, {f->avxvnni, "avxvnni"}, {f->amx, "amx"},
         {f->neon, "neon"}, {f->dotprod, "dotprod"}, {f->i8mm, "i8mm"},
     };
     for (size_t i = 0; i < LAI_ARRAY_LEN(flags); i++) {

@@ -6,6 +6,8 @@
 
 typedef struct lai_cpu_features {
     int avx2, fma, f16c, avx512f, avx512bw, avx512vl, avx512vnni, avxvnni;
+    int amx; /* AMX-TILE + AMX-INT8, and the OS lets this process use the tiles (Linux:
+              * granted by arch_prctl(ARCH_REQ_XCOMP_PERM) when first detected) */
     int neon, dotprod, i8mm; /* AArch64: Advanced SIMD, SDOT/UDOT (ARMv8.2), SMMLA (ARMv8.6) */
 } lai_cpu_features;
 

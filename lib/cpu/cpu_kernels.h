@@ -122,6 +122,9 @@ typedef float (*lai_dot_h_fn)(const uint16_t *w, const float *x, int64_t n);
 typedef struct lai_gemm_kernel {
     int cols; /* columns per tile (at most LAI_GEMM_MAX_COLS) */
     int rows; /* weight rows per run call, at most */
+    /* The unpack buffer (u, scale, min for `rows` rows) comes this many times over (0
+     * means 1): an unpack that reorders its output may unpack into the space after min. */
+    int unpack_copies;
     /* Unpacks rows of a weight type to bytes and per-sub-block scales and mins (row r's at
      * u + r * K, scale + r * (K / sub), min likewise). The layout is this kernel's own,
      * read only by its `run`: usually u = q + off as lai_weight_format says, but a level
@@ -216,6 +219,9 @@ void lai_cpu_kernels_complete(lai_cpu_kernels *t);
 const lai_cpu_kernels *lai_cpu_kernels_scalar(void);
 const lai_cpu_kernels *lai_cpu_kernels_avx2(void);
 const lai_cpu_kernels *lai_cpu_kernels_avx512(void);
+/* The AVX-512 level without AMX (its GEMM on vpdpbusd), which lai_cpu_kernels_avx512()
+ * is on a CPU without AMX: the tests compare both where AMX runs. */
+const lai_cpu_kernels *lai_cpu_kernels_avx512_vnni(void);
 const lai_cpu_kernels *lai_cpu_kernels_neon(void);
 
 #endif /* LAI_CPU_KERNELS_H */

@@ -1,4 +1,4 @@
-/* cpu_kernels_avx512.c - the AVX-512 level (F, BW, VL, VNNI): vpdpbusd dots, GEMM tiles of 16 columns, f16 and float rows. */
+/* cpu_kernels_avx512.c - the AVX-512 level (F, BW, VL, VNNI): vpdpbusd dots, GEMM tiles of 16 columns (on AMX tiles where the CPU has them), f16 and float rows. */
 #include "cpu_kernels.h"
 
 #include "../base/platform.h"
@@ -1042,6 +1042,175 @@ static const lai_gemm_kernel gemm_avx512 = {
     .run_f32 = gemm_run_f32,
 };
 
+/* ---- GEMM on AMX tiles (Intel Sapphire Rapids and later) ---------------------------- *
+ *
+ * The activation tiles of gemm_run, against the rows unpacked as signed bytes (q, the
+ * offset taken out), with the integer products of a sub-block done by one TDPBSSD per
+ * 16 rows x 16 columns: A = 16 rows' bytes of the sub-block (row stride K), B = the
+ * activation tile's sub-block, already in the 4-bytes-per-column layout the tile product
+ * reads (sub / 4 rows of 64 bytes), C = 16 x 16 int32. Each sub-block has its own scales,
+ * so its C is stored and scaled into 16 float accumulators with AVX-512 (three
+ * instructions per row: convert, scale, add); two C tiles alternate, so the next
+ * sub-block's product runs while this one is scaled. The tile instructions are written as
+ * inline assembly with a memory clobber (the compiler's _tile_stored does not tell it that
+ * memory changes). */
+
+#define TILE_ZERO(t) __asm__ volatile("tilezero %%tmm" #t ::: "memory")
+#define TILE_LOAD(t, base, stride) \
+    __asm__ volatile("tileloadd (%0,%1,1), %%tmm" #t ::"r"((const void *)(base)), "r"((long)(stride)) : "memory")
+#define TILE_STORE(t, base, stride) \
+    __asm__ volatile("tilestored %%tmm" #t ", (%0,%1,1)" ::"r"((void *)(base)), "r"((long)(stride)) : "memory")
+/* C += A . B, signed bytes both */
+#define TILE_DPBSSD(c, a, b) __asm__ volatile("tdpbssd %%tmm" #b ", %%tmm" #a ", %%tmm" #c ::: "memory")
+
+typedef struct amx_config {
+    uint8_t palette, start_row, reserved[14];
+    uint16_t colsb[16];
+    uint8_t rows[16];
+} amx_config;
+
+/* tmm0, tmm1: C (16 x 16 int32); tmm2, tmm3: A (16 rows x sub bytes); tmm4, tmm5: B
+ * (sub / 4 rows x 64 bytes). */
+static void amx_configure(int sub) {
+    amx_config c;
+    memset(&c, 0, sizeof c);
+    c.palette = 1;
+    for (int t = 0; t < 2; t++) {
+        c.rows[t] = 16;
+        c.colsb[t] = 64;
+        c.rows[2 + t] = 16;
+        c.colsb[2 + t] = (uint16_t)sub;
+        c.rows[4 + t] = (uint8_t)(sub / 4);
+        c.colsb[4 + t] = 64;
+    }
+    __asm__ volatile("ldtilecfg %0" ::"m"(c));
+}
+
+/* The unpacked rows in the order the tiles read them: for each block of 16 rows and each
+ * sub-block, the 16 rows' `sub` bytes one after another (one A tile: 512 or 256
+ * contiguous bytes), as signed q (gemm_unpack's u = q + off, the offset taken out); the
+ * scales and mins likewise 16 rows together per sub-block. Rows past n_rows up to the
+ * next 16 are zero. gemm_unpack writes into the second copy of the buffer first. */
+static void gemm_unpack_amx(uint32_t type, const lai_weight_format *fmt, const uint8_t *w, size_t row_stride,
+                            int n_rows, int64_t K, uint8_t *u, float *scale, float *min) {
+    enum { ROWS = 64 }; /* gemm_amx.rows */
+    const int sub = fmt->sub;
+    const int64_t nsb = K / sub;
+    uint8_t *pu = (uint8_t *)(min + (size_t)ROWS * (size_t)nsb);
+    float *ps = (float *)(void *)(pu + (size_t)ROWS * (size_t)K), *pm = ps + (size_t)ROWS * (size_t)nsb;
+    gemm_unpack(type, fmt, w, row_stride, n_rows, K, pu, ps, pm);
+    const __m256i off = _mm256_set1_epi8((char)fmt->off);
+    for (int rb = 0; rb < n_rows; rb += 16) {
+        uint8_t *ub = u + (size_t)rb * (size_t)K;
+        float *sb = scale + (size_t)rb * (size_t)nsb, *mb = min + (size_t)rb * (size_t)nsb;
+        for (int r = 0; r < 16; r++) {
+            const int live = rb + r < n_rows;
+            const uint8_t *src = pu + (size_t)(rb + r) * (size_t)K;
+            for (int64_t b = 0; b < nsb; b++) {
+                uint8_t *dst = ub + (size_t)b * 16 * (size_t)sub + (size_t)r * (size_t)sub;
+                if (sub == 32) {
+                    const __m256i v = live ? _mm256_sub_epi8(_mm256_loadu_si256((const __m256i *)(src + 32 * b)), off)
+                                           : _mm256_setzero_si256();
+                    _mm256_storeu_si256((__m256i *)dst, v);
+                } else {
+                    const __m128i v = live ? _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(src + 16 * b)), _mm256_castsi256_si128(off))
+                                           : _mm_setzero_si128();
+                    _mm_storeu_si128((__m128i *)dst, v);
+                }
+                sb[b * 16 + r] = live ? ps[(size_t)(rb + r) * (size_t)nsb + (size_t)b] : 0.0f;
+                mb[b * 16 + r] = live && fmt->has_min ? pm[(size_t)(rb + r) * (size_t)nsb + (size_t)b] : 0.0f;
+            }
+        }
+    }
+}
+
+static inline __attribute__((always_inline)) void amx_scale(const int32_t *cs, const uint8_t *t, int G, int has_min,
+                                                            const float *scale, const float *min, int64_t b,
+                                                            __m512 acc[16]) {
+    const __m512 dv = _mm512_loadu_ps((const float *)(const void *)(t + (size_t)G * 64));
+    const __m512 mv = _mm512_loadu_ps((const float *)(const void *)(t + (size_t)G * 64 + 128));
+#pragma GCC unroll 16
+    for (int r = 0; r < 16; r++) {
+        const __m512 c = _mm512_cvtepi32_ps(_mm512_load_si512((const void *)(cs + 16 * r)));
+        acc[r] = _mm512_fmadd_ps(c, _mm512_mul_ps(_mm512_set1_ps(scale[16 * b + r]), dv), acc[r]);
+        if (has_min) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(min[16 * b + r]), mv, acc[r]);
+    }
+}
+
+/* 16 rows (the first nr of them written out) x 16 columns over every sub-block, from
+ * gemm_unpack_amx's order. */
+static inline __attribute__((always_inline)) void amx_rows(const uint8_t *u, const float *scale, const float *min, int nr,
+                                                           int64_t K, const uint8_t *tile, float *out, size_t out_stride,
+                                                           int n_cols, const int sub, const int has_min) {
+    const int G = sub / 4;
+    const int64_t nsb = K / sub;
+    const size_t sb_bytes = (size_t)G * 64 + 192;
+    int32_t cs[2][256] __attribute__((aligned(64)));
+    __m512 acc[16];
+    for (int r = 0; r < 16; r++) acc[r] = _mm512_setzero_ps();
+    /* sub-blocks in pairs: C0 for even ones, C1 for odd ones; the product of b + 1 is
+     * started before b is scaled */
+    const size_t a_bytes = 16 * (size_t)sub;
+    TILE_ZERO(0);
+    TILE_LOAD(2, u, sub);
+    TILE_LOAD(4, tile, 64);
+    TILE_DPBSSD(0, 2, 4);
+    for (int64_t b = 0; b < nsb; b += 2) {
+        const int has_next = b + 1 < nsb;
+        if (has_next) {
+            TILE_ZERO(1);
+            TILE_LOAD(3, u + (size_t)(b + 1) * a_bytes, sub);
+            TILE_LOAD(5, tile + (size_t)(b + 1) * sb_bytes, 64);
+            TILE_DPBSSD(1, 3, 5);
+        }
+        TILE_STORE(0, cs[0], 64);
+        amx_scale(cs[0], tile + (size_t)b * sb_bytes, G, has_min, scale, min, b, acc);
+        if (!has_next) break;
+        if (b + 2 < nsb) {
+            TILE_ZERO(0);
+            TILE_LOAD(2, u + (size_t)(b + 2) * a_bytes, sub);
+            TILE_LOAD(4, tile + (size_t)(b + 2) * sb_bytes, 64);
+            TILE_DPBSSD(0, 2, 4);
+        }
+        TILE_STORE(1, cs[1], 64);
+        amx_scale(cs[1], tile + (size_t)(b + 1) * sb_bytes, G, has_min, scale, min, b + 1, acc);
+    }
+    float tmp[16][TILE_COLS];
+    for (int r = 0; r < 16; r++) _mm512_storeu_ps(tmp[r], acc[r]);
+    for (int c = 0; c < n_cols; c++)
+        for (int r = 0; r < nr; r++) out[(size_t)c * out_stride + (size_t)r] = tmp[r][c];
+}
+
+/* Rows in blocks of 16. */
+static void gemm_run_amx(const lai_weight_format *fmt, const uint8_t *u, const float *scale, const float *min,
+                         int n_rows, int64_t K, const void *tile, int n_cols, float *out, size_t out_stride) {
+    const int64_t nsb = K / fmt->sub;
+    amx_configure(fmt->sub);
+    for (int r0 = 0; r0 < n_rows; r0 += 16) {
+        const int nr = LAI_MIN(16, n_rows - r0);
+        const uint8_t *ur = u + (size_t)r0 * (size_t)K;
+        const float *sr = scale + (size_t)r0 * (size_t)nsb, *mr = min + (size_t)r0 * (size_t)nsb;
+        float *o = out + r0;
+        if (fmt->sub == 32) {
+            if (fmt->has_min) amx_rows(ur, sr, mr, nr, K, tile, o, out_stride, n_cols, 32, 1);
+            else amx_rows(ur, sr, mr, nr, K, tile, o, out_stride, n_cols, 32, 0);
+        } else {
+            if (fmt->has_min) amx_rows(ur, sr, mr, nr, K, tile, o, out_stride, n_cols, 16, 1);
+            else amx_rows(ur, sr, mr, nr, K, tile, o, out_stride, n_cols, 16, 0);
+        }
+    }
+    __asm__ volatile("tilerelease" ::: "memory");
+}
+
+static const lai_gemm_kernel gemm_amx = {
+    .cols = TILE_COLS,
+    .rows = 64,
+    .unpack_copies = 2,
+    .unpack = gemm_unpack_amx,
+    .run = gemm_run_amx,
+    .run_f32 = gemm_run_f32,
+};
+
 #if defined(__clang__)
 #pragma clang attribute pop
 #else
@@ -1084,13 +1253,24 @@ static lai_cpu_kernels table = {
     .scale = scale,
 };
 
+/* The same level with its integer GEMM on AMX tiles, where the CPU has AMX-INT8 and the
+ * operating system lets this process use it (lai_cpu_features.amx). */
+static lai_cpu_kernels table_amx;
+
 static lai_once table_once = LAI_ONCE_INIT;
 static void complete_table(void) {
     lai_cpu_f16_init();
     lai_cpu_kernels_complete(&table);
+    table_amx = table;
+    table_amx.gemm = &gemm_amx;
 }
 
 const lai_cpu_kernels *lai_cpu_kernels_avx512(void) {
+    lai_call_once(&table_once, complete_table);
+    return lai_cpu_features_get()->amx ? &table_amx : &table;
+}
+
+const lai_cpu_kernels *lai_cpu_kernels_avx512_vnni(void) {
     lai_call_once(&table_once, complete_table);
     return &table;
 }
@@ -1098,5 +1278,6 @@ const lai_cpu_kernels *lai_cpu_kernels_avx512(void) {
 #else
 
 const lai_cpu_kernels *lai_cpu_kernels_avx512(void) { return NULL; }
+const lai_cpu_kernels *lai_cpu_kernels_avx512_vnni(void) { return NULL; }
 
 #endif

@@ -67,8 +67,9 @@ size_t lai_cpu_matmul_work_size(const lai_op *op, const lai_cpu_kernels *k) {
     shape_of(op, k, &s);
     if (s.gemm) {
         const size_t rows = (size_t)k->gemm->rows;
-        if (s.fmt != NULL) /* unpacked bytes, scales and mins of `rows` rows */
-            return rows * (size_t)s.K + 2 * rows * (size_t)(s.K / s.fmt->sub) * sizeof(float);
+        if (s.fmt != NULL) /* unpacked bytes, scales and mins of `rows` rows, once or more */
+            return (rows * (size_t)s.K + 2 * rows * (size_t)(s.K / s.fmt->sub) * sizeof(float)) *
+                   (size_t)(k->gemm->unpack_copies > 1 ? k->gemm->unpack_copies : 1);
         return rows * (size_t)s.K * sizeof(float);
     }
     if (s.fmt != NULL || s.w->type == LAI_TYPE_F32 || s.w->type == LAI_TYPE_F16 || s.w->type == LAI_TYPE_BF16)

@@ -440,6 +440,13 @@ int main(void) {
         test_float_rows(k, ref);
         test_matmuls(k, ref);
         test_extremes(k, ref);
+        /* where the AVX-512 level runs its GEMM on AMX tiles, its vpdpbusd GEMM too */
+        if (l == LAI_CPU_LEVEL_AVX512 && lai_cpu_kernels_avx512_vnni() != k) {
+            level_name = "avx512 without amx";
+            printf("level %s\n", level_name);
+            test_matmuls(lai_cpu_kernels_avx512_vnni(), ref);
+            test_extremes(lai_cpu_kernels_avx512_vnni(), ref);
+        }
     }
     if (levels == 0) printf("no SIMD level runs on this CPU: nothing to compare\n");
     return test_finish("levels");

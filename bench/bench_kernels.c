@@ -72,8 +72,12 @@ int main(int argc, char **argv) {
                     lai_gemm_pack_act(g->cols, fmt, act + (size_t)(t * g->cols) * abytes, abytes, K, g->cols,
                                       tiles + (size_t)t * tile_bytes);
                 const int rows = g->rows, nsb = K / fmt->sub;
-                uint8_t *u = malloc((size_t)rows * K);
-                float *sc = malloc(sizeof(float) * (size_t)rows * (size_t)nsb * 2), *mn = sc + (size_t)rows * (size_t)nsb;
+                /* u, then the scales and mins, as the matmul lays out its work buffer (as
+                 * many copies as the kernel's unpack asks for) */
+                const size_t unpack_bytes = ((size_t)rows * K + sizeof(float) * (size_t)rows * (size_t)nsb * 2) *
+                                            (size_t)(g->unpack_copies > 1 ? g->unpack_copies : 1);
+                uint8_t *u = malloc(unpack_bytes);
+                float *sc = (float *)(void *)(u + (size_t)rows * K), *mn = sc + (size_t)rows * (size_t)nsb;
                 float *out = malloc(sizeof(float) * (size_t)M * rows);
                 const int n_rows = 512;
                 best = 1e9;
@@ -91,7 +95,6 @@ int main(int argc, char **argv) {
                 sink += out[0];
                 printf("   gemm %6.1f G MAC/s", (double)n_rows * K * M / best / 1e9);
                 free(u);
-                free(sc);
                 free(out);
                 free(tiles);
             }

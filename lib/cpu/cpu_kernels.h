@@ -173,6 +173,9 @@ typedef struct lai_cpu_kernels {
     lai_cpu_level level;
     lai_quantize_fn quantize[3];               /* indexed by LAI_ACT_* */
     lai_vec_dot_fn vec_dot[LAI_TYPE_COUNT];    /* integer dot per weight type */
+    /* Two rows against the same activations: out[r] is bit for bit what vec_dot gives for
+     * row r. Optional per type (NULL: the caller dots each row), like dot_f16_x2. */
+    void (*vec_dot_x2[LAI_TYPE_COUNT])(const void *w0, const void *w1, const void *a, int64_t n, float out[2]);
     lai_dot_f32_fn dot_f32;
     lai_dot_h_fn dot_f16, dot_bf16;
     /* Two rows of F16 / BF16 against the same x: out[r] is bit for bit what dot_f16 /

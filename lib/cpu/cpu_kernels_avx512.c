@@ -138,70 +138,84 @@ static inline __attribute__((always_inline)) __m512i q32_pair_bytes(const uint8_
     }
 }
 
-static inline __attribute__((always_inline)) float dot_q32(const void *wr, const lai_act_q8 *a, int64_t n, const int kind,
-                                                           const size_t bsize, const float off, const int has_min,
-                                                           const lai_vec_dot_fn tail) {
-    const uint8_t *w = wr;
+/* R = 1 or 2 rows against the same activations: the activation loads and their scales
+ * serve both rows, and each row's sums are formed in the same order as alone, so a pair
+ * gives bit for bit the single-row results. */
+static inline __attribute__((always_inline)) void dot_q32_rows(const uint8_t *const *wr, const int R, const lai_act_q8 *a,
+                                                               int64_t n, const int kind, const size_t bsize,
+                                                               const float off, const int has_min,
+                                                               const lai_vec_dot_fn tail, float *out) {
     const int64_t nb = n / 32;
     const __m512i lanes01 = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
     const __m512i lanes23 = _mm512_setr_epi32(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-    __m128 corr = _mm_setzero_ps(), mins = _mm_setzero_ps();
+    __m512 acc0[2], acc1[2];
+    __m128 corr[2], mins[2];
+    for (int r = 0; r < R; r++) {
+        acc0[r] = acc1[r] = _mm512_setzero_ps();
+        corr[r] = mins[r] = _mm_setzero_ps();
+    }
     int64_t b = 0;
     for (; b + 4 <= nb; b += 4) {
-        const uint8_t *b0 = w + (size_t)b * bsize, *b1 = b0 + bsize, *b2 = b1 + bsize, *b3 = b2 + bsize;
-        lai_prefetch_ahead(b0, 4 * bsize);
-        uint16_t d[4];
-        memcpy(&d[0], b0, 2);
-        memcpy(&d[1], b1, 2);
-        memcpy(&d[2], b2, 2);
-        memcpy(&d[3], b3, 2);
-        const __m128 s4 = _mm_mul_ps(_mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)(const void *)d)),
-                                     _mm_setr_ps(a[b].d, a[b + 1].d, a[b + 2].d, a[b + 3].d));
-        if (off != 0.0f)
-            corr = _mm_fmadd_ps(s4, _mm_cvtepi32_ps(_mm_setr_epi32(a[b].sum, a[b + 1].sum, a[b + 2].sum, a[b + 3].sum)), corr);
-        if (has_min) {
-            uint16_t m[4];
-            memcpy(&m[0], b0 + 2, 2);
-            memcpy(&m[1], b1 + 2, 2);
-            memcpy(&m[2], b2 + 2, 2);
-            memcpy(&m[3], b3 + 2, 2);
-            mins = _mm_fmadd_ps(_mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)(const void *)m)),
-                                _mm_setr_ps(a[b].s, a[b + 1].s, a[b + 2].s, a[b + 3].s), mins);
+        const __m128 ad = _mm_setr_ps(a[b].d, a[b + 1].d, a[b + 2].d, a[b + 3].d);
+        const __m512i a01 = load_act_pair(&a[b]), a23 = load_act_pair(&a[b + 2]);
+        for (int r = 0; r < R; r++) {
+            const uint8_t *b0 = wr[r] + (size_t)b * bsize, *b1 = b0 + bsize, *b2 = b1 + bsize, *b3 = b2 + bsize;
+            lai_prefetch_ahead(b0, 4 * bsize);
+            uint16_t d[4];
+            memcpy(&d[0], b0, 2);
+            memcpy(&d[1], b1, 2);
+            memcpy(&d[2], b2, 2);
+            memcpy(&d[3], b3, 2);
+            const __m128 s4 = _mm_mul_ps(_mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)(const void *)d)), ad);
+            if (off != 0.0f)
+                corr[r] = _mm_fmadd_ps(s4, _mm_cvtepi32_ps(_mm_setr_epi32(a[b].sum, a[b + 1].sum, a[b + 2].sum, a[b + 3].sum)),
+                                       corr[r]);
+            if (has_min) {
+                uint16_t m[4];
+                memcpy(&m[0], b0 + 2, 2);
+                memcpy(&m[1], b1 + 2, 2);
+                memcpy(&m[2], b2 + 2, 2);
+                memcpy(&m[3], b3 + 2, 2);
+                mins[r] = _mm_fmadd_ps(_mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)(const void *)m)),
+                                       _mm_setr_ps(a[b].s, a[b + 1].s, a[b + 2].s, a[b + 3].s), mins[r]);
+            }
+            const __m512 s16 = _mm512_castps128_ps512(s4);
+            const __m512i p0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q32_pair_bytes(b0, b1, kind), a01);
+            const __m512i p1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q32_pair_bytes(b2, b3, kind), a23);
+            acc0[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p0), _mm512_permutexvar_ps(lanes01, s16), acc0[r]);
+            acc1[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p1), _mm512_permutexvar_ps(lanes23, s16), acc1[r]);
         }
-        const __m512 s16 = _mm512_castps128_ps512(s4);
-        const __m512i p0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q32_pair_bytes(b0, b1, kind), load_act_pair(&a[b]));
-        const __m512i p1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q32_pair_bytes(b2, b3, kind), load_act_pair(&a[b + 2]));
-        acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p0), _mm512_permutexvar_ps(lanes01, s16), acc0);
-        acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p1), _mm512_permutexvar_ps(lanes23, s16), acc1);
     }
-    /* off * corr - mins, summed over the four lanes */
-    __m128 t = _mm_fmsub_ps(_mm_set1_ps(off), corr, mins);
-    t = _mm_add_ps(t, _mm_movehl_ps(t, t));
-    t = _mm_add_ss(t, _mm_movehdup_ps(t));
-    float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) - _mm_cvtss_f32(t);
-    if (b < nb) sum += tail(w + (size_t)b * bsize, &a[b], (nb - b) * 32);
-    return sum;
+    for (int r = 0; r < R; r++) {
+        /* off * corr - mins, summed over the four lanes */
+        __m128 t = _mm_fmsub_ps(_mm_set1_ps(off), corr[r], mins[r]);
+        t = _mm_add_ps(t, _mm_movehl_ps(t, t));
+        t = _mm_add_ss(t, _mm_movehdup_ps(t));
+        float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0[r], acc1[r])) - _mm_cvtss_f32(t);
+        if (b < nb) sum += tail(wr[r] + (size_t)b * bsize, &a[b], (nb - b) * 32);
+        out[r] = sum;
+    }
 }
 
-static float vec_dot_q4_0(const void *w, const void *a, int64_t n) {
-    return dot_q32(w, a, n, Q32_Q4_0, sizeof(lai_block_q4_0), 8.0f, 0, lai_vec_dot_q4_0);
-}
-static float vec_dot_q4_1(const void *w, const void *a, int64_t n) {
-    return dot_q32(w, a, n, Q32_Q4_1, sizeof(lai_block_q4_1), 0.0f, 1, lai_vec_dot_q4_1);
-}
-static float vec_dot_q5_0(const void *w, const void *a, int64_t n) {
-    return dot_q32(w, a, n, Q32_Q5_0, sizeof(lai_block_q5_0), 16.0f, 0, lai_vec_dot_q5_0);
-}
-static float vec_dot_q5_1(const void *w, const void *a, int64_t n) {
-    return dot_q32(w, a, n, Q32_Q5_1, sizeof(lai_block_q5_1), 0.0f, 1, lai_vec_dot_q5_1);
-}
-static float vec_dot_q8_0(const void *w, const void *a, int64_t n) {
-    return dot_q32(w, a, n, Q32_Q8_0, sizeof(lai_block_q8_0), 128.0f, 0, lai_vec_dot_q8_0);
-}
-static float vec_dot_iq4_nl(const void *w, const void *a, int64_t n) {
-    return dot_q32(w, a, n, Q32_IQ4_NL, sizeof(lai_block_iq4_nl), 128.0f, 0, lai_vec_dot_iq4_nl);
-}
+/* The entries of one 32-element type: a row, and a pair of rows (vec_dot_x2). */
+#define Q32_ENTRIES(name, kind, block, off, has_min)                                                   \
+    static float vec_dot_##name(const void *w, const void *a, int64_t n) {                             \
+        const uint8_t *rows[1] = {w};                                                                  \
+        float v;                                                                                       \
+        dot_q32_rows(rows, 1, a, n, kind, sizeof(block), off, has_min, lai_vec_dot_##name, &v);        \
+        return v;                                                                                      \
+    }                                                                                                  \
+    static void vec_dot_x2_##name(const void *w0, const void *w1, const void *a, int64_t n, float out[2]) { \
+        const uint8_t *rows[2] = {w0, w1};                                                             \
+        dot_q32_rows(rows, 2, a, n, kind, sizeof(block), off, has_min, lai_vec_dot_##name, out);       \
+    }
+
+Q32_ENTRIES(q4_0, Q32_Q4_0, lai_block_q4_0, 8.0f, 0)
+Q32_ENTRIES(q4_1, Q32_Q4_1, lai_block_q4_1, 0.0f, 1)
+Q32_ENTRIES(q5_0, Q32_Q5_0, lai_block_q5_0, 16.0f, 0)
+Q32_ENTRIES(q5_1, Q32_Q5_1, lai_block_q5_1, 0.0f, 1)
+Q32_ENTRIES(q8_0, Q32_Q8_0, lai_block_q8_0, 128.0f, 0)
+Q32_ENTRIES(iq4_nl, Q32_IQ4_NL, lai_block_iq4_nl, 128.0f, 0)
 
 static inline __m512i two_shorts(int16_t s0, int16_t s1) {
     return _mm512_inserti64x4(_mm512_set1_epi16(s0), _mm256_set1_epi16(s1), 1);
@@ -1234,6 +1248,15 @@ static lai_cpu_kernels table = {
             [LAI_TYPE_Q4_K] = vec_dot_q4_K,
             [LAI_TYPE_Q5_K] = vec_dot_q5_K,
             [LAI_TYPE_Q6_K] = vec_dot_q6_K,
+        },
+    .vec_dot_x2 =
+        {
+            [LAI_TYPE_Q4_0] = vec_dot_x2_q4_0,
+            [LAI_TYPE_Q4_1] = vec_dot_x2_q4_1,
+            [LAI_TYPE_Q5_0] = vec_dot_x2_q5_0,
+            [LAI_TYPE_Q5_1] = vec_dot_x2_q5_1,
+            [LAI_TYPE_Q8_0] = vec_dot_x2_q8_0,
+            [LAI_TYPE_IQ4_NL] = vec_dot_x2_iq4_nl,
         },
     .dot_f32 = dot_f32,
     .dot_f16 = dot_f16,

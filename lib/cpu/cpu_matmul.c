@@ -113,10 +113,22 @@ static void matmul_int(const matmul_shape *s, const lai_cpu_thread *th, int quan
     const int64_t N = s->N, M = s->M, K = s->K;
     if (!s->gemm) {
         const lai_vec_dot_fn dot = k->vec_dot[s->w->type];
+        /* rows in pairs where the level pairs them: each activation block read once for two rows */
+        void (*const pair)(const void *, const void *, const void *, int64_t, float *) = k->vec_dot_x2[s->w->type];
         const int64_t rows = dot_chunk_rows(N, th->nth), n_chunks = (N + rows - 1) / rows;
-        for (int64_t c; (c = lai_cpu_next_chunk(th, n_chunks)) >= 0;)
-            for (int64_t n = c * rows; n < LAI_MIN(N, (c + 1) * rows); n++)
+        for (int64_t c; (c = lai_cpu_next_chunk(th, n_chunks)) >= 0;) {
+            const int64_t end = LAI_MIN(N, (c + 1) * rows);
+            int64_t n = c * rows;
+            for (; pair != NULL && n + 2 <= end; n += 2)
+                for (int64_t m = 0; m < M; m++) {
+                    float v[2];
+                    pair(wdata + (size_t)n * wstride, wdata + (size_t)(n + 1) * wstride, act + (size_t)m * abytes, K, v);
+                    out[m * N + n] = v[0];
+                    out[m * N + n + 1] = v[1];
+                }
+            for (; n < end; n++)
                 for (int64_t m = 0; m < M; m++) out[m * N + n] = dot(wdata + (size_t)n * wstride, act + (size_t)m * abytes, K);
+        }
         return;
     }
     const lai_gemm_kernel *g = k->gemm;

@@ -122,8 +122,10 @@ static void test_vec_dots(const lai_cpu_kernels *k, const lai_cpu_kernels *ref) 
     for (uint32_t type = 0; type < LAI_TYPE_COUNT; type++) {
         const lai_weight_format *fmt = lai_weight_format_get(type);
         if (fmt == NULL || k->vec_dot[type] == ref->vec_dot[type]) continue;
-        const int64_t sizes[] = {256, 768, 2816};
-        for (size_t si = 0; si < 3; si++) {
+        /* for 32-element blocks also 3 and 89 blocks: the dots take four at a time */
+        const int64_t sizes[] = {256, 768, 2816, 96, 2848};
+        const size_t n_sizes = lai_type_get(type)->block_size == 32 ? 5 : 3;
+        for (size_t si = 0; si < n_sizes; si++) {
             const int64_t K = sizes[si], N = 9;
             weights w;
             make_weights(&w, type, K, N);
@@ -142,6 +144,13 @@ static void test_vec_dots(const lai_cpu_kernels *k, const lai_cpu_kernels *ref) 
             char what[64];
             snprintf(what, sizeof what, "vec_dot %s K=%lld", lai_type_get(type)->name, (long long)K);
             CHECK_MSG(agree(got, want, bound, (size_t)N, 1e-5, what), "%s", what);
+            if (k->vec_dot_x2[type] != NULL) /* two rows at once (optional): bit for bit the single-row dots */
+                for (int64_t n = 0; n + 1 < N; n++) {
+                    float v[2];
+                    k->vec_dot_x2[type](w.q + (size_t)n * w.row_bytes, w.q + (size_t)(n + 1) * w.row_bytes, act, K, v);
+                    CHECK_MSG(v[0] == got[n] && v[1] == got[n + 1], "%s: vec_dot_x2 %s K=%lld rows %lld, %lld", level_name,
+                              lai_type_get(type)->name, (long long)K, (long long)n, (long long)n + 1);
+                }
             free(act);
             free(x);
             free_weights(&w);

@@ -1104,12 +1104,67 @@ static void amx_configure(int sub) {
  * sub-block, the 16 rows' `sub` bytes one after another (one A tile: 512 or 256
  * contiguous bytes), as signed q (gemm_unpack's u = q + off, the offset taken out); the
  * scales and mins likewise 16 rows together per sub-block. Rows past n_rows up to the
- * next 16 are zero. gemm_unpack writes into the second copy of the buffer first. */
+ * next 16 are zero. Q4_0, Q8_0 and Q4_K are written in that order directly; the other
+ * types through gemm_unpack into the second copy of the buffer, then reordered. */
 static void gemm_unpack_amx(uint32_t type, const lai_weight_format *fmt, const uint8_t *w, size_t row_stride,
                             int n_rows, int64_t K, uint8_t *u, float *scale, float *min) {
     enum { ROWS = 64 }; /* gemm_amx.rows */
     const int sub = fmt->sub;
     const int64_t nsb = K / sub;
+    if (type == LAI_TYPE_Q4_0 || type == LAI_TYPE_Q8_0 || type == LAI_TYPE_Q4_K) {
+        const __m128i m4 = _mm_set1_epi8(0x0f), eight = _mm_set1_epi8(8);
+        for (int rb = 0; rb < n_rows; rb += 16) {
+            uint8_t *ub = u + (size_t)rb * (size_t)K;
+            float *sb = scale + (size_t)rb * (size_t)nsb, *mb = min + (size_t)rb * (size_t)nsb;
+            for (int r = 0; r < 16; r++) {
+                if (rb + r >= n_rows) { /* past the last row: zero */
+                    for (int64_t b = 0; b < nsb; b++) {
+                        memset(ub + (size_t)b * 512 + (size_t)r * 32, 0, 32);
+                        sb[b * 16 + r] = mb[b * 16 + r] = 0.0f;
+                    }
+                    continue;
+                }
+                const uint8_t *row = w + (size_t)(rb + r) * row_stride;
+                if (type == LAI_TYPE_Q4_0) {
+                    const lai_block_q4_0 *bl = (const lai_block_q4_0 *)(const void *)row;
+                    for (int64_t b = 0; b < nsb; b++) {
+                        const __m128i q = _mm_loadu_si128((const __m128i *)bl[b].qs);
+                        uint8_t *dst = ub + (size_t)b * 512 + (size_t)r * 32;
+                        _mm_storeu_si128((__m128i *)dst, _mm_sub_epi8(_mm_and_si128(q, m4), eight));
+                        _mm_storeu_si128((__m128i *)(dst + 16), _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(q, 4), m4), eight));
+                        sb[b * 16 + r] = lai_cpu_f16(bl[b].d);
+                        mb[b * 16 + r] = 0.0f;
+                    }
+                } else if (type == LAI_TYPE_Q8_0) {
+                    const lai_block_q8_0 *bl = (const lai_block_q8_0 *)(const void *)row;
+                    for (int64_t b = 0; b < nsb; b++) {
+                        _mm256_storeu_si256((__m256i *)(ub + (size_t)b * 512 + (size_t)r * 32), _mm256_loadu_si256((const __m256i *)bl[b].qs));
+                        sb[b * 16 + r] = lai_cpu_f16(bl[b].d);
+                        mb[b * 16 + r] = 0.0f;
+                    }
+                } else {
+                    const lai_block_q4_K *bl = (const lai_block_q4_K *)(const void *)row;
+                    for (int64_t i = 0; i < nsb / 8; i++) {
+                        for (int j = 0; j < 4; j++) {
+                            const __m256i q = _mm256_loadu_si256((const __m256i *)(bl[i].qs + 32 * j));
+                            const __m256i m4y = _mm256_set1_epi8(0x0f);
+                            _mm256_storeu_si256((__m256i *)(ub + (size_t)(8 * i + 2 * j) * 512 + (size_t)r * 32), _mm256_and_si256(q, m4y));
+                            _mm256_storeu_si256((__m256i *)(ub + (size_t)(8 * i + 2 * j + 1) * 512 + (size_t)r * 32),
+                                                _mm256_and_si256(_mm256_srli_epi16(q, 4), m4y));
+                        }
+                        const float d = lai_cpu_f16(bl[i].d), dmin = lai_cpu_f16(bl[i].dmin);
+                        uint8_t sc[8], m[8];
+                        k4_scales(bl[i].scales, sc, m);
+                        for (int s = 0; s < 8; s++) {
+                            sb[(8 * i + s) * 16 + r] = d * (float)sc[s];
+                            mb[(8 * i + s) * 16 + r] = -dmin * (float)m[s];
+                        }
+                    }
+                }
+            }
+        }
+        return;
+    }
     uint8_t *pu = (uint8_t *)(min + (size_t)ROWS * (size_t)nsb);
     float *ps = (float *)(void *)(pu + (size_t)ROWS * (size_t)K), *pm = ps + (size_t)ROWS * (size_t)nsb;
     gemm_unpack(type, fmt, w, row_stride, n_rows, K, pu, ps, pm);

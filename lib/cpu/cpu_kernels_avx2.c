@@ -280,65 +280,87 @@ static inline __m256i scale_pair(__m256i half, int g) {
 }
 
 /* The 32-element formats: per block an integer dot (8 lanes), its scale, and for Q4_1 /
- * Q5_1 the min term; two accumulators for two blocks in flight. */
-#define DOT32_LOOP(BLOCK_T, LANES, MIN_TERM)                                                       \
-    const BLOCK_T *w = wr;                                                                         \
-    const lai_act_q8 *a = ar;                                                                      \
-    const int64_t nb = n / 32;                                                                     \
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();                                 \
-    float sum_min = 0.0f;                                                                          \
-    (void)sum_min;                                                                                 \
-    int64_t b = 0;                                                                                 \
-    for (; b + 2 <= nb; b += 2) {                                                                  \
-        lai_prefetch_ahead(&w[b], 2 * sizeof *w);                                                  \
-        {                                                                                          \
-            const int64_t i = b;                                                                   \
-            acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(LANES), _mm256_set1_ps(f16(w[i].d) * a[i].d), acc0); \
-            MIN_TERM;                                                                              \
-        }                                                                                          \
-        {                                                                                          \
-            const int64_t i = b + 1;                                                               \
-            acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(LANES), _mm256_set1_ps(f16(w[i].d) * a[i].d), acc1); \
-            MIN_TERM;                                                                              \
-        }                                                                                          \
-    }                                                                                              \
-    for (; b < nb; b++) {                                                                          \
-        const int64_t i = b;                                                                       \
-        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(LANES), _mm256_set1_ps(f16(w[i].d) * a[i].d), acc0); \
-        MIN_TERM;                                                                                  \
-    }                                                                                              \
-    return hsum_ps(_mm256_add_ps(acc0, acc1)) + sum_min
+ * Q5_1 the min term; two accumulators for two blocks in flight. R = 1 or 2 rows against
+ * the same activations (loaded once for both); each row's sums are formed in the same
+ * order as alone, so a pair gives bit for bit the single-row results. */
+enum { D32_Q4_0, D32_Q4_1, D32_Q5_0, D32_Q5_1, D32_Q8_0, D32_IQ4_NL };
 
-#define ACT(i) loadu256(a[i].qs)
-
-static float vec_dot_q4_0(const void *wr, const void *ar, int64_t n) {
-    DOT32_LOOP(lai_block_q4_0, _mm256_sub_epi32(dot_u8(nibbles_32(w[i].qs), ACT(i)), lane0(8 * a[i].sum)), (void)0);
+static inline uint16_t load_u16(const uint8_t *p) {
+    uint16_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
 }
 
-static float vec_dot_q4_1(const void *wr, const void *ar, int64_t n) {
-    DOT32_LOOP(lai_block_q4_1, dot_u8(nibbles_32(w[i].qs), ACT(i)), sum_min += f16(w[i].m) * a[i].s);
+/* The integer dot of one block (its bytes at blk) with its activations `act`, offset
+ * taken off. */
+static inline __attribute__((always_inline)) __m256i d32_lanes(const uint8_t *blk, const lai_act_q8 *a, __m256i act,
+                                                               const int kind, __m256i table) {
+    switch (kind) {
+    case D32_Q4_0: return _mm256_sub_epi32(dot_u8(nibbles_32(blk + 2), act), lane0(8 * a->sum));
+    case D32_Q4_1: return dot_u8(nibbles_32(blk + 4), act);
+    case D32_Q5_0: return _mm256_sub_epi32(dot_u8(q5_bytes(blk + 6, blk + 2), act), lane0(16 * a->sum));
+    case D32_Q5_1: return dot_u8(q5_bytes(blk + 8, blk + 4), act);
+    case D32_Q8_0: return dot_s8(loadu256(blk + 2), act);
+    default: return dot_s8(_mm256_shuffle_epi8(table, nibbles_32(blk + 2)), act);
+    }
 }
 
-static float vec_dot_q5_0(const void *wr, const void *ar, int64_t n) {
-    DOT32_LOOP(lai_block_q5_0, _mm256_sub_epi32(dot_u8(q5_bytes(w[i].qs, w[i].qh), ACT(i)), lane0(16 * a[i].sum)),
-               (void)0);
+static inline __attribute__((always_inline)) void dot32_rows(const uint8_t *const *wr, const int R, const lai_act_q8 *a,
+                                                             int64_t n, const int kind, const size_t bsize, float *out) {
+    const int64_t nb = n / 32;
+    const int has_min = kind == D32_Q4_1 || kind == D32_Q5_1;
+    const __m256i table = kind == D32_IQ4_NL ? iq4_table() : _mm256_setzero_si256();
+    __m256 acc0[2], acc1[2];
+    float sum_min[2];
+    for (int r = 0; r < R; r++) {
+        acc0[r] = acc1[r] = _mm256_setzero_ps();
+        sum_min[r] = 0.0f;
+    }
+    int64_t b = 0;
+    for (; b + 2 <= nb; b += 2) {
+        const __m256i a0 = loadu256(a[b].qs), a1 = loadu256(a[b + 1].qs);
+        for (int r = 0; r < R; r++) {
+            const uint8_t *b0 = wr[r] + (size_t)b * bsize, *b1 = b0 + bsize;
+            lai_prefetch_ahead(b0, 2 * bsize);
+            acc0[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d32_lanes(b0, &a[b], a0, kind, table)),
+                                      _mm256_set1_ps(f16(load_u16(b0)) * a[b].d), acc0[r]);
+            if (has_min) sum_min[r] += f16(load_u16(b0 + 2)) * a[b].s;
+            acc1[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d32_lanes(b1, &a[b + 1], a1, kind, table)),
+                                      _mm256_set1_ps(f16(load_u16(b1)) * a[b + 1].d), acc1[r]);
+            if (has_min) sum_min[r] += f16(load_u16(b1 + 2)) * a[b + 1].s;
+        }
+    }
+    for (; b < nb; b++) {
+        const __m256i a0 = loadu256(a[b].qs);
+        for (int r = 0; r < R; r++) {
+            const uint8_t *b0 = wr[r] + (size_t)b * bsize;
+            acc0[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d32_lanes(b0, &a[b], a0, kind, table)),
+                                      _mm256_set1_ps(f16(load_u16(b0)) * a[b].d), acc0[r]);
+            if (has_min) sum_min[r] += f16(load_u16(b0 + 2)) * a[b].s;
+        }
+    }
+    for (int r = 0; r < R; r++) out[r] = hsum_ps(_mm256_add_ps(acc0[r], acc1[r])) + sum_min[r];
 }
 
-static float vec_dot_q5_1(const void *wr, const void *ar, int64_t n) {
-    DOT32_LOOP(lai_block_q5_1, dot_u8(q5_bytes(w[i].qs, w[i].qh), ACT(i)), sum_min += f16(w[i].m) * a[i].s);
-}
+/* The entries of one 32-element type: a row, and a pair of rows (vec_dot_x2). */
+#define D32_ENTRIES(name, kind, block)                                                                  \
+    static float vec_dot_##name(const void *w, const void *a, int64_t n) {                              \
+        const uint8_t *rows[1] = {w};                                                                   \
+        float v;                                                                                        \
+        dot32_rows(rows, 1, a, n, kind, sizeof(block), &v);                                             \
+        return v;                                                                                       \
+    }                                                                                                   \
+    static void vec_dot_x2_##name(const void *w0, const void *w1, const void *a, int64_t n, float out[2]) { \
+        const uint8_t *rows[2] = {w0, w1};                                                              \
+        dot32_rows(rows, 2, a, n, kind, sizeof(block), out);                                            \
+    }
 
-static float vec_dot_q8_0(const void *wr, const void *ar, int64_t n) {
-    DOT32_LOOP(lai_block_q8_0, dot_s8(loadu256(w[i].qs), ACT(i)), (void)0);
-}
-
-static float vec_dot_iq4_nl(const void *wr, const void *ar, int64_t n) {
-    const __m256i table = iq4_table();
-    DOT32_LOOP(lai_block_iq4_nl, dot_s8(_mm256_shuffle_epi8(table, nibbles_32(w[i].qs)), ACT(i)), (void)0);
-}
-
-#undef ACT
-#undef DOT32_LOOP
+D32_ENTRIES(q4_0, D32_Q4_0, lai_block_q4_0)
+D32_ENTRIES(q4_1, D32_Q4_1, lai_block_q4_1)
+D32_ENTRIES(q5_0, D32_Q5_0, lai_block_q5_0)
+D32_ENTRIES(q5_1, D32_Q5_1, lai_block_q5_1)
+D32_ENTRIES(q8_0, D32_Q8_0, lai_block_q8_0)
+D32_ENTRIES(iq4_nl, D32_IQ4_NL, lai_block_iq4_nl)
 
 /* The K-quants: integer sums per super-block in 8 lanes, scaled once per super-block. */
 
@@ -1129,6 +1151,15 @@ static lai_cpu_kernels table = {
             [LAI_TYPE_Q6_K] = vec_dot_q6_K,
             [LAI_TYPE_IQ4_NL] = vec_dot_iq4_nl,
             [LAI_TYPE_IQ4_XS] = vec_dot_iq4_xs,
+        },
+    .vec_dot_x2 =
+        {
+            [LAI_TYPE_Q4_0] = vec_dot_x2_q4_0,
+            [LAI_TYPE_Q4_1] = vec_dot_x2_q4_1,
+            [LAI_TYPE_Q5_0] = vec_dot_x2_q5_0,
+            [LAI_TYPE_Q5_1] = vec_dot_x2_q5_1,
+            [LAI_TYPE_Q8_0] = vec_dot_x2_q8_0,
+            [LAI_TYPE_IQ4_NL] = vec_dot_x2_iq4_nl,
         },
     .dot_f32 = dot_f32,
     .dot_f16 = dot_f16,

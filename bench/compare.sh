@@ -463,7 +463,7 @@ w("bash bench/compare.sh --ours-p 64 --ours-n 16 --ours-r 1 -R 1   # when our ke
 w("bash bench/compare.sh --models small-q4_0 -p 128 -n 32 --no-doc  # a quick look")
 w("```")
 w("")
-w("`localai bench -m MODEL [-p 512] [-n 128] [-t T] [-r REPS] [-b N_BATCH] [-c N_CTX] [--json]` "
+w("`localai bench -m MODEL [-p 512] [-n 128] [-t T] [-r REPS] [-b N_BATCH] [-c N_CTX] [--no-mmap] [--json]` "
   "measures one file the same way (`--help` explains each number).")
 open(out_path, "w").write("\n".join(o) + "\n")
 PY

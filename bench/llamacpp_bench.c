@@ -180,6 +180,7 @@ static void json_tps(const char *key, int n, double s) {
 
 /* The widest SIMD level llama.cpp's chosen CPU library reports. */
 static const char *ggml_level(const char *info) {
+    if (strstr(info, "AVX512_VNNI = 1") && strstr(info, "AMX_INT8 = 1")) return "avx512_vnni+amx_int8";
     if (strstr(info, "AVX512_VNNI = 1")) return "avx512_vnni";
     if (strstr(info, "AVX512 = 1")) return "avx512";
     if (strstr(info, "AVX2 = 1")) return "avx2";

@@ -1217,32 +1217,41 @@ static inline __attribute__((always_inline)) void amx_rows(const uint8_t *u, con
     int32_t cs[2][256] __attribute__((aligned(64)));
     __m512 acc[16];
     for (int r = 0; r < 16; r++) acc[r] = _mm512_setzero_ps();
-    /* sub-blocks in pairs: C0 for even ones, C1 for odd ones; the product of b + 1 is
-     * started before b is scaled */
+    /* sub-blocks in pairs: C0 for even ones, C1 for odd ones. Each product is stored one
+     * step after the next one has started, and scaled one step after it is stored, so
+     * the tile unit's latency hides behind the scaling of the sub-block before. */
     const size_t a_bytes = 16 * (size_t)sub;
     TILE_ZERO(0);
     TILE_LOAD(2, u, sub);
     TILE_LOAD(4, tile, 64);
     TILE_DPBSSD(0, 2, 4);
     for (int64_t b = 0; b < nsb; b += 2) {
-        const int has_next = b + 1 < nsb;
-        if (has_next) {
+        /* tmm0 is computing sub-block b; cs[1] holds b - 1 (b > 0) */
+        if (b + 1 < nsb) {
             TILE_ZERO(1);
             TILE_LOAD(3, u + (size_t)(b + 1) * a_bytes, sub);
             TILE_LOAD(5, tile + (size_t)(b + 1) * sb_bytes, 64);
             TILE_DPBSSD(1, 3, 5);
         }
+        if (b > 0) amx_scale(cs[1], tile + (size_t)(b - 1) * sb_bytes, G, has_min, scale, min, b - 1, acc);
         TILE_STORE(0, cs[0], 64);
-        amx_scale(cs[0], tile + (size_t)b * sb_bytes, G, has_min, scale, min, b, acc);
-        if (!has_next) break;
+        if (b + 1 >= nsb) {
+            amx_scale(cs[0], tile + (size_t)b * sb_bytes, G, has_min, scale, min, b, acc);
+            break;
+        }
+        /* tmm1 is computing b + 1; cs[0] holds b */
         if (b + 2 < nsb) {
             TILE_ZERO(0);
             TILE_LOAD(2, u + (size_t)(b + 2) * a_bytes, sub);
             TILE_LOAD(4, tile + (size_t)(b + 2) * sb_bytes, 64);
             TILE_DPBSSD(0, 2, 4);
         }
+        amx_scale(cs[0], tile + (size_t)b * sb_bytes, G, has_min, scale, min, b, acc);
         TILE_STORE(1, cs[1], 64);
-        amx_scale(cs[1], tile + (size_t)(b + 1) * sb_bytes, G, has_min, scale, min, b + 1, acc);
+        if (b + 2 >= nsb) {
+            amx_scale(cs[1], tile + (size_t)(b + 1) * sb_bytes, G, has_min, scale, min, b + 1, acc);
+            break;
+        }
     }
     float tmp[16][TILE_COLS];
     for (int r = 0; r < 16; r++) _mm512_storeu_ps(tmp[r], acc[r]);

@@ -92,6 +92,10 @@ typedef enum lai_op_kind {
     /* dst = silu(src0) * src1 and gelu_tanh(src0) * src1 (same shapes) */
     LAI_OP_SWIGLU,
     LAI_OP_GEGLU,
+    /* In place: the planner may give the dst of ADD, MUL, SCALE, SOFTCAP, SWIGLU, GEGLU and
+     * RMS_NORM the memory of a same-layout input the op reads last (plan.c), so backends
+     * compute them so that dst may be src0 or src1 (each element, or RMS_NORM's row, read
+     * before it is written). */
     LAI_OP_COUNT
 } lai_op_kind;
 

@@ -91,6 +91,35 @@ static localai_status plan_tensor(planner *p, lai_tensor *r) {
     return st;
 }
 
+static int same_layout(const lai_tensor *a, const lai_tensor *b) {
+    if (a->type != b->type) return 0;
+    for (int d = 0; d < 4; d++)
+        if (a->ne[d] != b->ne[d] || a->nb[d] != b->nb[d]) return 0;
+    return 1;
+}
+
+/* An input of op i whose memory its result can take over: ops that write each element
+ * of a row after reading the same element (or, RMS norm, the whole row) of their inputs,
+ * row by row with the same layout, may run in place, and an intermediate this op reads
+ * last is dead once it has run. The SwiGLU of a 512-token batch then needs two n_ff-wide
+ * buffers instead of three. NULL when none can. */
+static lai_tensor *in_place_donor(const lai_op *op, int32_t i, const lai_tensor *rd) {
+    switch (op->kind) {
+    case LAI_OP_ADD: case LAI_OP_MUL: case LAI_OP_SCALE: case LAI_OP_SOFTCAP:
+    case LAI_OP_SWIGLU: case LAI_OP_GEGLU: case LAI_OP_RMS_NORM: break;
+    default: return NULL;
+    }
+    if (op->dst != rd || rd->kind != LAI_TENSOR_INTERMEDIATE) return NULL;
+    for (int s = 0; s < 2; s++) {
+        lai_tensor *t = op->src[s];
+        if (t == NULL || t->view_of != NULL || t->kind != LAI_TENSOR_INTERMEDIATE || !t->planned || t->last_op != i)
+            continue;
+        if (op->kind == LAI_OP_RMS_NORM && s != 0) continue; /* src1 is the weight row */
+        if (same_layout(t, rd)) return t;
+    }
+    return NULL;
+}
+
 localai_status lai_graph_plan(lai_graph *g) {
     if (g->status != LOCALAI_STATUS_OK) return g->status;
     planner p;
@@ -107,14 +136,23 @@ localai_status lai_graph_plan(lai_graph *g) {
     for (int32_t i = 0; i < g->n_ops && st == LOCALAI_STATUS_OK; i++) {
         lai_op *op = &g->ops[i];
         lai_tensor *rd = root_of(op->dst);
-        if (rd->first_op == i) st = plan_tensor(&p, rd);
+        lai_tensor *donor = NULL;
+        if (rd->first_op == i && !rd->planned) {
+            donor = in_place_donor(op, i, rd);
+            if (donor != NULL) {
+                rd->offset = donor->offset;
+                rd->planned = 1;
+            } else {
+                st = plan_tensor(&p, rd);
+            }
+        }
         /* Release intermediates whose last reader is this op (dst included when unread). */
         for (int s = -1; s < LAI_OP_MAX_SRC && st == LOCALAI_STATUS_OK; s++) {
             lai_tensor *t = s < 0 ? op->dst : op->src[s];
             if (t == NULL) continue;
             lai_tensor *r = root_of(t);
-            if (r->kind != LAI_TENSOR_INTERMEDIATE || r->last_op != i || !r->planned)
-                continue;
+            if (r->kind != LAI_TENSOR_INTERMEDIATE || r->last_op != i || !r->planned || r == donor)
+                continue; /* (a donor's memory now belongs to dst) */
             /* Guard against releasing the same tensor twice when an op reads it twice. */
             int seen = 0;
             for (int s2 = -1; s2 < s; s2++) {

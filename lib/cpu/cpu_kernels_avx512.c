@@ -140,7 +140,10 @@ static inline __attribute__((always_inline)) __m512i q32_pair_bytes(const uint8_
 
 /* R = 1 or 2 rows against the same activations: the activation loads and their scales
  * serve both rows, and each row's sums are formed in the same order as alone, so a pair
- * gives bit for bit the single-row results. */
+ * gives bit for bit the single-row results. The 4-bit types without fifth bits (Q4_0,
+ * Q4_1, IQ4_NL) take four blocks' 16 bytes of nibbles into one vector, split into low and
+ * high nibbles (elements 0..15 and 16..31 of each block), and the activations are
+ * permuted to match once for both rows; the other types go two blocks per vector. */
 static inline __attribute__((always_inline)) void dot_q32_rows(const uint8_t *const *wr, const int R, const lai_act_q8 *a,
                                                                int64_t n, const int kind, const size_t bsize,
                                                                const float off, const int has_min,
@@ -154,10 +157,17 @@ static inline __attribute__((always_inline)) void dot_q32_rows(const uint8_t *co
         acc0[r] = acc1[r] = _mm512_setzero_ps();
         corr[r] = mins[r] = _mm_setzero_ps();
     }
+    const int quad = kind == Q32_Q4_0 || kind == Q32_Q4_1 || kind == Q32_IQ4_NL;
+    const size_t qs_at = kind == Q32_Q4_1 ? 4 : 2;
+    const __m512i lanes4 = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+    const __m512i m4 = _mm512_set1_epi8(0x0f);
     int64_t b = 0;
     for (; b + 4 <= nb; b += 4) {
         const __m128 ad = _mm_setr_ps(a[b].d, a[b + 1].d, a[b + 2].d, a[b + 3].d);
         const __m512i a01 = load_act_pair(&a[b]), a23 = load_act_pair(&a[b + 2]);
+        /* quad: elements 0..15 of the four blocks, then 16..31 */
+        const __m512i alo = quad ? _mm512_permutex2var_epi64(a01, _mm512_setr_epi64(0, 1, 4, 5, 8, 9, 12, 13), a23) : a01;
+        const __m512i ahi = quad ? _mm512_permutex2var_epi64(a01, _mm512_setr_epi64(2, 3, 6, 7, 10, 11, 14, 15), a23) : a23;
         for (int r = 0; r < R; r++) {
             const uint8_t *b0 = wr[r] + (size_t)b * bsize, *b1 = b0 + bsize, *b2 = b1 + bsize, *b3 = b2 + bsize;
             lai_prefetch_ahead(b0, 4 * bsize);
@@ -180,10 +190,24 @@ static inline __attribute__((always_inline)) void dot_q32_rows(const uint8_t *co
                                        _mm_setr_ps(a[b].s, a[b + 1].s, a[b + 2].s, a[b + 3].s), mins[r]);
             }
             const __m512 s16 = _mm512_castps128_ps512(s4);
-            const __m512i p0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q32_pair_bytes(b0, b1, kind), a01);
-            const __m512i p1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q32_pair_bytes(b2, b3, kind), a23);
-            acc0[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p0), _mm512_permutexvar_ps(lanes01, s16), acc0[r]);
-            acc1[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p1), _mm512_permutexvar_ps(lanes23, s16), acc1[r]);
+            if (quad) {
+                __m512i v = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(b0 + qs_at)));
+                v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(b1 + qs_at)), 1);
+                v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(b2 + qs_at)), 2);
+                v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(b3 + qs_at)), 3);
+                __m512i lo = _mm512_and_si512(v, m4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+                if (kind == Q32_IQ4_NL) {
+                    lo = iq4_bytes(lo);
+                    hi = iq4_bytes(hi);
+                }
+                const __m512i p = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, alo), hi, ahi);
+                acc0[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_permutexvar_ps(lanes4, s16), acc0[r]);
+            } else {
+                const __m512i p0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q32_pair_bytes(b0, b1, kind), alo);
+                const __m512i p1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q32_pair_bytes(b2, b3, kind), ahi);
+                acc0[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p0), _mm512_permutexvar_ps(lanes01, s16), acc0[r]);
+                acc1[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p1), _mm512_permutexvar_ps(lanes23, s16), acc1[r]);
+            }
         }
     }
     for (int r = 0; r < R; r++) {

@@ -1234,17 +1234,56 @@ static inline __attribute__((always_inline)) void amx_scale(const int32_t *cs, c
     }
 }
 
+/* The K-quants' sub-blocks, whose activation scale is one per 256 elements: the weight
+ * scale and the min term now (two instructions per row, three with a min), the
+ * activation scale once per 256 (amx_flush). */
+static inline __attribute__((always_inline)) void amx_scale_k(const int32_t *cs, const uint8_t *t, int G, int has_min,
+                                                              const float *scale, const float *min, int64_t b,
+                                                              __m512 acc[16]) {
+    const __m512 sv = has_min ? _mm512_cvtepi32_ps(_mm512_loadu_si512((const void *)(t + (size_t)G * 64 + 64)))
+                              : _mm512_setzero_ps();
+#pragma GCC unroll 16
+    for (int r = 0; r < 16; r++) {
+        const __m512 c = _mm512_cvtepi32_ps(_mm512_load_si512((const void *)(cs + 16 * r)));
+        acc[r] = _mm512_fmadd_ps(c, _mm512_set1_ps(scale[16 * b + r]), acc[r]);
+        if (has_min) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(min[16 * b + r]), sv, acc[r]);
+    }
+}
+
+/* total += acc * the activation scale of the super-block (the dv of its sub-block t); acc = 0 */
+static inline __attribute__((always_inline)) void amx_flush(__m512 acc[16], float total[16][16], const uint8_t *t, int G) {
+    const __m512 dv = _mm512_loadu_ps((const float *)(const void *)(t + (size_t)G * 64));
+#pragma GCC unroll 16
+    for (int r = 0; r < 16; r++) {
+        _mm512_store_ps(total[r], _mm512_fmadd_ps(acc[r], dv, _mm512_load_ps(total[r])));
+        acc[r] = _mm512_setzero_ps();
+    }
+}
+
 /* 16 rows (the first nr of them written out) x 16 columns over every sub-block, from
  * gemm_unpack_amx's order. */
 static inline __attribute__((always_inline)) void amx_rows(const uint8_t *u, const float *scale, const float *min, int nr,
                                                            int64_t K, const uint8_t *tile, float *out, size_t out_stride,
-                                                           int n_cols, const int sub, const int has_min) {
+                                                           int n_cols, const int sub, const int has_min, const int kq) {
     const int G = sub / 4;
     const int64_t nsb = K / sub;
     const size_t sb_bytes = (size_t)G * 64 + 192;
     int32_t cs[2][256] __attribute__((aligned(64)));
+    float total[16][16] __attribute__((aligned(64))); /* kq: the sums of finished super-blocks */
     __m512 acc[16];
     for (int r = 0; r < 16; r++) acc[r] = _mm512_setzero_ps();
+    if (kq) memset(total, 0, sizeof total);
+    /* sub-block bb's product, stored in csx, into the sums */
+#define AMX_STEP(csx, bb)                                                                                   \
+    do {                                                                                                    \
+        const uint8_t *t_ = tile + (size_t)(bb) * sb_bytes;                                                 \
+        if (kq) {                                                                                           \
+            amx_scale_k(csx, t_, G, has_min, scale, min, bb, acc);                                          \
+            if (((bb) + 1) % kq == 0) amx_flush(acc, total, t_, G);                                         \
+        } else {                                                                                            \
+            amx_scale(csx, t_, G, has_min, scale, min, bb, acc);                                            \
+        }                                                                                                   \
+    } while (0)
     /* sub-blocks in pairs: C0 for even ones, C1 for odd ones. Each product is stored one
      * step after the next one has started, and scaled one step after it is stored, so
      * the tile unit's latency hides behind the scaling of the sub-block before. */
@@ -1261,10 +1300,10 @@ static inline __attribute__((always_inline)) void amx_rows(const uint8_t *u, con
             TILE_LOAD(5, tile + (size_t)(b + 1) * sb_bytes, 64);
             TILE_DPBSSD(1, 3, 5);
         }
-        if (b > 0) amx_scale(cs[1], tile + (size_t)(b - 1) * sb_bytes, G, has_min, scale, min, b - 1, acc);
+        if (b > 0) AMX_STEP(cs[1], b - 1);
         TILE_STORE(0, cs[0], 64);
         if (b + 1 >= nsb) {
-            amx_scale(cs[0], tile + (size_t)b * sb_bytes, G, has_min, scale, min, b, acc);
+            AMX_STEP(cs[0], b);
             break;
         }
         /* tmm1 is computing b + 1; cs[0] holds b */
@@ -1274,15 +1313,16 @@ static inline __attribute__((always_inline)) void amx_rows(const uint8_t *u, con
             TILE_LOAD(4, tile + (size_t)(b + 2) * sb_bytes, 64);
             TILE_DPBSSD(0, 2, 4);
         }
-        amx_scale(cs[0], tile + (size_t)b * sb_bytes, G, has_min, scale, min, b, acc);
+        AMX_STEP(cs[0], b);
         TILE_STORE(1, cs[1], 64);
         if (b + 2 >= nsb) {
-            amx_scale(cs[1], tile + (size_t)(b + 1) * sb_bytes, G, has_min, scale, min, b + 1, acc);
+            AMX_STEP(cs[1], b + 1);
             break;
         }
     }
+#undef AMX_STEP
     float tmp[16][TILE_COLS];
-    for (int r = 0; r < 16; r++) _mm512_storeu_ps(tmp[r], acc[r]);
+    for (int r = 0; r < 16; r++) _mm512_storeu_ps(tmp[r], kq ? _mm512_load_ps(total[r]) : acc[r]);
     for (int c = 0; c < n_cols; c++)
         for (int r = 0; r < nr; r++) out[(size_t)c * out_stride + (size_t)r] = tmp[r][c];
 }
@@ -1297,12 +1337,24 @@ static void gemm_run_amx(const lai_weight_format *fmt, const uint8_t *u, const f
         const uint8_t *ur = u + (size_t)r0 * (size_t)K;
         const float *sr = scale + (size_t)r0 * (size_t)nsb, *mr = min + (size_t)r0 * (size_t)nsb;
         float *o = out + r0;
+        /* K-quants (activations with one scale per 256): the activation scale once per 256 */
+        const int k = fmt->act == LAI_ACT_Q8K;
         if (fmt->sub == 32) {
-            if (fmt->has_min) amx_rows(ur, sr, mr, nr, K, tile, o, out_stride, n_cols, 32, 1);
-            else amx_rows(ur, sr, mr, nr, K, tile, o, out_stride, n_cols, 32, 0);
+            if (fmt->has_min) {
+                if (k) amx_rows(ur, sr, mr, nr, K, tile, o, out_stride, n_cols, 32, 1, 8);
+                else amx_rows(ur, sr, mr, nr, K, tile, o, out_stride, n_cols, 32, 1, 0);
+            } else {
+                if (k) amx_rows(ur, sr, mr, nr, K, tile, o, out_stride, n_cols, 32, 0, 8);
+                else amx_rows(ur, sr, mr, nr, K, tile, o, out_stride, n_cols, 32, 0, 0);
+            }
         } else {
-            if (fmt->has_min) amx_rows(ur, sr, mr, nr, K, tile, o, out_stride, n_cols, 16, 1);
-            else amx_rows(ur, sr, mr, nr, K, tile, o, out_stride, n_cols, 16, 0);
+            if (fmt->has_min) {
+                if (k) amx_rows(ur, sr, mr, nr, K, tile, o, out_stride, n_cols, 16, 1, 16);
+                else amx_rows(ur, sr, mr, nr, K, tile, o, out_stride, n_cols, 16, 1, 0);
+            } else {
+                if (k) amx_rows(ur, sr, mr, nr, K, tile, o, out_stride, n_cols, 16, 0, 16);
+                else amx_rows(ur, sr, mr, nr, K, tile, o, out_stride, n_cols, 16, 0, 0);
+            }
         }
     }
     __asm__ volatile("tilerelease" ::: "memory");

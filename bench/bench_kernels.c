@@ -47,9 +47,11 @@ int main(int argc, char **argv) {
             }
         const size_t abytes = lai_act_row_bytes(fmt->act, K);
         uint8_t *act = malloc(abytes * M);
-        for (int l = 0; l < LAI_CPU_LEVEL_COUNT; l++) {
-            const lai_cpu_kernels *k = lai_cpu_kernels_get((lai_cpu_level)l);
-            if (k == NULL) continue;
+        /* every level, and AVX-512 without AMX too where the level uses AMX */
+        for (int l = 0; l <= LAI_CPU_LEVEL_COUNT; l++) {
+            const lai_cpu_kernels *k = l < LAI_CPU_LEVEL_COUNT ? lai_cpu_kernels_get((lai_cpu_level)l) : lai_cpu_kernels_avx512_vnni();
+            if (k == NULL || (l == LAI_CPU_LEVEL_COUNT && k == lai_cpu_kernels_get(LAI_CPU_LEVEL_AVX512))) continue;
+            const char *level = l < LAI_CPU_LEVEL_COUNT ? lai_cpu_level_name((lai_cpu_level)l) : "avx512-vnni";
             for (int m = 0; m < M; m++) k->quantize[fmt->act](x + (size_t)m * K, act + (size_t)m * abytes, K);
             volatile float sink = 0;
             double best = 1e9;
@@ -61,7 +63,7 @@ int main(int argc, char **argv) {
                 const double dt = now() - t0;
                 if (dt < best) best = dt;
             }
-            printf("%-8s %-7s vec_dot %6.1f GB/s", tt->name, lai_cpu_level_name((lai_cpu_level)l),
+            printf("%-8s %-11s vec_dot %6.1f GB/s", tt->name, level,
                    (double)(row * N) / best / 1e9);
             if (k->gemm != NULL) {
                 const lai_gemm_kernel *g = k->gemm;

@@ -799,12 +799,15 @@ static inline int32_t load_i32(const uint8_t *p) {
 static inline __attribute__((always_inline)) void gemm_rows(const uint8_t *u, const float *scale, const float *min,
                                                             int n_rows, int64_t K, const uint8_t *tile, float *out,
                                                             size_t out_stride, int n_cols, const int G,
-                                                            const int off_shift, const int has_min) {
+                                                            const int off_shift, const int has_min, const int kq) {
     const int sub = 4 * G;
     const int64_t nsb = K / sub;
     const size_t sb_bytes = (size_t)G * 64 + 192;
-    __m512 acc[GEMM_ROWS];
-    for (int r = 0; r < GEMM_ROWS; r++) acc[r] = _mm512_setzero_ps();
+    /* kq (the K-quants, one activation scale per 256 = kq sub-blocks): accp sums a
+     * super-block's sub-blocks scaled by the weight scale alone, and goes into acc times
+     * the activation scale once per super-block */
+    __m512 acc[GEMM_ROWS], accp[GEMM_ROWS];
+    for (int r = 0; r < GEMM_ROWS; r++) acc[r] = accp[r] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nsb; b++) {
         const uint8_t *t = tile + b * sb_bytes;
         const __m512 dv = _mm512_loadu_ps((const float *)(t + (size_t)G * 64));
@@ -828,6 +831,22 @@ static inline __attribute__((always_inline)) void gemm_rows(const uint8_t *u, co
 #pragma GCC unroll 8
             for (int r = 0; r < GEMM_ROWS; r++)
                 ia[r] = _mm512_dpbusd_epi32(ia[r], _mm512_set1_epi32(load_i32(ub + (size_t)r * (size_t)K + 4 * g)), av);
+        }
+        if (kq) {
+            const __m512 sv = has_min ? _mm512_cvtepi32_ps(_mm512_loadu_si512((const void *)(t + (size_t)G * 64 + 64)))
+                                      : _mm512_setzero_ps();
+#pragma GCC unroll 8
+            for (int r = 0; r < GEMM_ROWS; r++) {
+                accp[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ia[r]), _mm512_set1_ps(scale[(size_t)r * (size_t)nsb + (size_t)b]), accp[r]);
+                if (has_min) accp[r] = _mm512_fmadd_ps(_mm512_set1_ps(min[(size_t)r * (size_t)nsb + (size_t)b]), sv, accp[r]);
+            }
+            if ((b + 1) % kq == 0)
+#pragma GCC unroll 8
+                for (int r = 0; r < GEMM_ROWS; r++) {
+                    acc[r] = _mm512_fmadd_ps(accp[r], dv, acc[r]);
+                    accp[r] = _mm512_setzero_ps();
+                }
+            continue;
         }
 #pragma GCC unroll 8
         for (int r = 0; r < GEMM_ROWS; r++) {
@@ -862,7 +881,13 @@ static void gemm_run(const lai_weight_format *fmt, const uint8_t *u, const float
         const float *sr = scale + (size_t)r0 * (size_t)nsb, *mr = min + (size_t)r0 * (size_t)nsb;
         float *o = out + r0;
         const int sh = off_shift_of(fmt->off);
-#define GEMM_CASE(G, SH, MIN) gemm_rows(ur, sr, mr, nr, K, tile, o, out_stride, n_cols, G, SH, MIN)
+        /* K-quants: activations with one scale per 256 */
+        const int k = fmt->act == LAI_ACT_Q8K;
+#define GEMM_CASE(G, SH, MIN)                                                                   \
+    do {                                                                                        \
+        if (k) gemm_rows(ur, sr, mr, nr, K, tile, o, out_stride, n_cols, G, SH, MIN, 256 / (4 * (G))); \
+        else gemm_rows(ur, sr, mr, nr, K, tile, o, out_stride, n_cols, G, SH, MIN, 0);          \
+    } while (0)
         if (fmt->sub == 32) {
             if (fmt->has_min) {
                 if (sh < 0) GEMM_CASE(8, -1, 1);

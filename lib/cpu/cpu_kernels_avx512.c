@@ -923,6 +923,7 @@ static void gemm_unpack(uint32_t type, const lai_weight_format *fmt, const uint8
             const lai_block_q4_0 *bl = (const lai_block_q4_0 *)row;
             const __m128i m4 = _mm_set1_epi8(0x0f);
             for (int64_t i = 0; i < nblk; i++) {
+                lai_prefetch_ahead(&bl[i], sizeof bl[i]);
                 const __m128i q = _mm_loadu_si128((const __m128i *)bl[i].qs);
                 _mm_storeu_si128((__m128i *)(ur + 32 * i), _mm_and_si128(q, m4));
                 _mm_storeu_si128((__m128i *)(ur + 32 * i + 16), _mm_and_si128(_mm_srli_epi16(q, 4), m4));
@@ -934,6 +935,7 @@ static void gemm_unpack(uint32_t type, const lai_weight_format *fmt, const uint8
             const lai_block_q8_0 *bl = (const lai_block_q8_0 *)row;
             const __m256i bias = _mm256_set1_epi8((char)0x80);
             for (int64_t i = 0; i < nblk; i++) {
+                lai_prefetch_ahead(&bl[i], sizeof bl[i]);
                 _mm256_storeu_si256((__m256i *)(ur + 32 * i),
                                     _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)bl[i].qs), bias));
                 sr[i] = lai_cpu_f16(bl[i].d);
@@ -944,6 +946,7 @@ static void gemm_unpack(uint32_t type, const lai_weight_format *fmt, const uint8
             const lai_block_q4_K *bl = (const lai_block_q4_K *)row;
             const __m256i m4 = _mm256_set1_epi8(0x0f);
             for (int64_t i = 0; i < nblk; i++) {
+                lai_prefetch_ahead(&bl[i], sizeof bl[i]);
                 for (int j = 0; j < 4; j++) {
                     const __m256i q = _mm256_loadu_si256((const __m256i *)(bl[i].qs + 32 * j));
                     _mm256_storeu_si256((__m256i *)(ur + 256 * i + 64 * j), _mm256_and_si256(q, m4));
@@ -962,6 +965,7 @@ static void gemm_unpack(uint32_t type, const lai_weight_format *fmt, const uint8
         case LAI_TYPE_Q6_K: {
             const lai_block_q6_K *bl = (const lai_block_q6_K *)row;
             for (int64_t i = 0; i < nblk; i++) {
+                lai_prefetch_ahead(&bl[i], sizeof bl[i]);
                 for (int h = 0; h < 2; h++) {
                     __m512i u01, u23;
                     q6_K_half(bl[i].ql + 64 * h, bl[i].qh + 32 * h, &u01, &u23);
@@ -1181,6 +1185,7 @@ static void gemm_unpack_amx(uint32_t type, const lai_weight_format *fmt, const u
                 if (type == LAI_TYPE_Q4_0) {
                     const lai_block_q4_0 *bl = (const lai_block_q4_0 *)(const void *)row;
                     for (int64_t b = 0; b < nsb; b++) {
+                        lai_prefetch_ahead(&bl[b], sizeof bl[b]);
                         const __m128i q = _mm_loadu_si128((const __m128i *)bl[b].qs);
                         uint8_t *dst = ub + (size_t)b * 512 + (size_t)r * 32;
                         _mm_storeu_si128((__m128i *)dst, _mm_sub_epi8(_mm_and_si128(q, m4), eight));
@@ -1191,6 +1196,7 @@ static void gemm_unpack_amx(uint32_t type, const lai_weight_format *fmt, const u
                 } else if (type == LAI_TYPE_Q8_0) {
                     const lai_block_q8_0 *bl = (const lai_block_q8_0 *)(const void *)row;
                     for (int64_t b = 0; b < nsb; b++) {
+                        lai_prefetch_ahead(&bl[b], sizeof bl[b]);
                         _mm256_storeu_si256((__m256i *)(ub + (size_t)b * 512 + (size_t)r * 32), _mm256_loadu_si256((const __m256i *)bl[b].qs));
                         sb[b * 16 + r] = lai_cpu_f16(bl[b].d);
                         mb[b * 16 + r] = 0.0f;
@@ -1198,6 +1204,7 @@ static void gemm_unpack_amx(uint32_t type, const lai_weight_format *fmt, const u
                 } else {
                     const lai_block_q4_K *bl = (const lai_block_q4_K *)(const void *)row;
                     for (int64_t i = 0; i < nsb / 8; i++) {
+                        lai_prefetch_ahead(&bl[i], sizeof bl[i]);
                         for (int j = 0; j < 4; j++) {
                             const __m256i q = _mm256_loadu_si256((const __m256i *)(bl[i].qs + 32 * j));
                             const __m256i m4y = _mm256_set1_epi8(0x0f);

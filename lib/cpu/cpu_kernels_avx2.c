@@ -948,6 +948,8 @@ static void gemm_unpack(uint32_t type, const lai_weight_format *fmt, const uint8
         const uint8_t *row = w + (size_t)r * row_stride;
         uint8_t *ur = u + (size_t)r * (size_t)K;
         float *sr = scale + (size_t)r * (size_t)nsb, *mr = min + (size_t)r * (size_t)nsb;
+        /* the next row asked for now: a mapped file's hardware prefetch stops at every page */
+        for (size_t off = 0; off < row_stride; off += 64) __builtin_prefetch(row + row_stride + off, 0, 3);
         switch (type) {
         case LAI_TYPE_Q4_0: {
             const lai_block_q4_0 *bl = (const lai_block_q4_0 *)row;

@@ -198,7 +198,10 @@ static choice choose(void) {
     }
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
         c.fma = fma_avx2, c.fma_kind = "avx2 vfmadd ymm", c.flop_per_iter = N_ACC * 8 * 2.0;
-    if (__builtin_cpu_supports("avxvnni"))
+    unsigned a7, b7, c7, d7; /* AVX-VNNI: CPUID leaf 7 subleaf 1, EAX bit 4 (not every
+                              * compiler's __builtin_cpu_supports knows "avxvnni") */
+    __asm__ volatile("cpuid" : "=a"(a7), "=b"(b7), "=c"(c7), "=d"(d7) : "a"(7), "c"(1));
+    if ((a7 >> 4) & 1)
         c.int8 = int8_avxvnni, c.int8_kind = "avx-vnni vpdpbusd ymm", c.int8_per_iter = N_ACC * 32.0;
     if (__builtin_cpu_supports("avx512f")) {
         c.read = read_avx512, c.read_kind = "avx512";

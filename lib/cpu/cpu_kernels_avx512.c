@@ -85,12 +85,6 @@ static void quantize_q8k(const float *x, void *out, int64_t n) {
 
 /* ---- matrix-vector dots ----------------------------------------------------------- */
 
-/* Two 32-element blocks' scales in the lane halves their dot products occupy. */
-static inline __m512 two_scales(float s0, float s1) {
-    return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_set1_ps(s0)),
-                                               _mm256_castps_pd(_mm256_set1_ps(s1)), 1));
-}
-
 static inline __m512i load_act_pair(const lai_act_q8 *a) {
     return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)a[0].qs)),
                               _mm256_loadu_si256((const __m256i *)a[1].qs), 1);
@@ -245,17 +239,8 @@ Q32_ENTRIES(q5_1, Q32_Q5_1, lai_block_q5_1, 0.0f, 1)
 Q32_ENTRIES(q8_0, Q32_Q8_0, lai_block_q8_0, 128.0f, 0)
 Q32_ENTRIES(iq4_nl, Q32_IQ4_NL, lai_block_iq4_nl, 128.0f, 0)
 
-static inline __m512i two_shorts(int16_t s0, int16_t s1) {
-    return _mm512_inserti64x4(_mm512_set1_epi16(s0), _mm256_set1_epi16(s1), 1);
-}
-
 static inline __m512i two_ints(int32_t s0, int32_t s1) {
     return _mm512_inserti64x4(_mm512_set1_epi32(s0), _mm256_set1_epi32(s1), 1);
-}
-
-static inline __m512i act_halves(const int8_t *p0, const int8_t *p1) {
-    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)p0)),
-                              _mm256_loadu_si256((const __m256i *)p1), 1);
 }
 
 /* The 6-bit scales and mins of a Q4_K / Q5_K super-block (see lai_k4_scale_min), all

@@ -817,28 +817,22 @@ static inline __attribute__((always_inline)) void gemm_rows(const uint8_t *u, co
             for (int r = 0; r < GEMM_ROWS; r++)
                 ia[r] = _mm512_dpbusd_epi32(ia[r], _mm512_set1_epi32(load_i32(ub + (size_t)r * (size_t)K + 4 * g)), av);
         }
-        if (kq) {
-            const __m512 sv = has_min ? _mm512_cvtepi32_ps(_mm512_loadu_si512((const void *)(t + (size_t)G * 64 + 64)))
-                                      : _mm512_setzero_ps();
-#pragma GCC unroll 8
-            for (int r = 0; r < GEMM_ROWS; r++) {
-                accp[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ia[r]), _mm512_set1_ps(scale[(size_t)r * (size_t)nsb + (size_t)b]), accp[r]);
-                if (has_min) accp[r] = _mm512_fmadd_ps(_mm512_set1_ps(min[(size_t)r * (size_t)nsb + (size_t)b]), sv, accp[r]);
-            }
-            if ((b + 1) % kq == 0)
-#pragma GCC unroll 8
-                for (int r = 0; r < GEMM_ROWS; r++) {
-                    acc[r] = _mm512_fmadd_ps(accp[r], dv, acc[r]);
-                    accp[r] = _mm512_setzero_ps();
-                }
-            continue;
-        }
+        /* kq: into accp, without the activation scale, the min term against the integer
+         * activation sums; accp goes into acc times the activation scale per super-block */
+        __m512 *const into = kq ? accp : acc;
+        const __m512 mk = kq && has_min ? _mm512_cvtepi32_ps(_mm512_loadu_si512((const void *)(t + (size_t)G * 64 + 64))) : mv;
 #pragma GCC unroll 8
         for (int r = 0; r < GEMM_ROWS; r++) {
-            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ia[r]),
-                                     _mm512_mul_ps(_mm512_set1_ps(scale[(size_t)r * (size_t)nsb + (size_t)b]), dv), acc[r]);
-            if (has_min) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(min[(size_t)r * (size_t)nsb + (size_t)b]), mv, acc[r]);
+            const __m512 s = _mm512_set1_ps(scale[(size_t)r * (size_t)nsb + (size_t)b]);
+            into[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ia[r]), kq ? s : _mm512_mul_ps(s, dv), into[r]);
+            if (has_min) into[r] = _mm512_fmadd_ps(_mm512_set1_ps(min[(size_t)r * (size_t)nsb + (size_t)b]), mk, into[r]);
         }
+        if (kq && (b + 1) % kq == 0)
+#pragma GCC unroll 8
+            for (int r = 0; r < GEMM_ROWS; r++) {
+                acc[r] = _mm512_fmadd_ps(accp[r], dv, acc[r]);
+                accp[r] = _mm512_setzero_ps();
+            }
     }
     float tmp[GEMM_ROWS][TILE_COLS];
     for (int r = 0; r < GEMM_ROWS; r++) _mm512_storeu_ps(tmp[r], acc[r]);
@@ -1238,32 +1232,23 @@ static void gemm_unpack_amx(uint32_t type, const lai_weight_format *fmt, const u
     }
 }
 
+/* Sub-block b's 16 x 16 products (cs) into the sums: times the weight scale and the
+ * activation scale, plus the min term. kq (the K-quants, one activation scale per 256):
+ * the activation scale is left to amx_flush, once per super-block, and the min term is
+ * taken against the integer activation sums (two instructions per row, three with a min). */
 static inline __attribute__((always_inline)) void amx_scale(const int32_t *cs, const uint8_t *t, int G, int has_min,
-                                                            const float *scale, const float *min, int64_t b,
-                                                            __m512 acc[16]) {
+                                                            const int kq, const float *scale, const float *min,
+                                                            int64_t b, __m512 acc[16]) {
     const __m512 dv = _mm512_loadu_ps((const float *)(const void *)(t + (size_t)G * 64));
-    const __m512 mv = _mm512_loadu_ps((const float *)(const void *)(t + (size_t)G * 64 + 128));
+    const __m512 mv = !has_min ? _mm512_setzero_ps()
+                      : kq     ? _mm512_cvtepi32_ps(_mm512_loadu_si512((const void *)(t + (size_t)G * 64 + 64)))
+                               : _mm512_loadu_ps((const float *)(const void *)(t + (size_t)G * 64 + 128));
 #pragma GCC unroll 16
     for (int r = 0; r < 16; r++) {
         const __m512 c = _mm512_cvtepi32_ps(_mm512_load_si512((const void *)(cs + 16 * r)));
-        acc[r] = _mm512_fmadd_ps(c, _mm512_mul_ps(_mm512_set1_ps(scale[16 * b + r]), dv), acc[r]);
+        const __m512 s = _mm512_set1_ps(scale[16 * b + r]);
+        acc[r] = _mm512_fmadd_ps(c, kq ? s : _mm512_mul_ps(s, dv), acc[r]);
         if (has_min) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(min[16 * b + r]), mv, acc[r]);
-    }
-}
-
-/* The K-quants' sub-blocks, whose activation scale is one per 256 elements: the weight
- * scale and the min term now (two instructions per row, three with a min), the
- * activation scale once per 256 (amx_flush). */
-static inline __attribute__((always_inline)) void amx_scale_k(const int32_t *cs, const uint8_t *t, int G, int has_min,
-                                                              const float *scale, const float *min, int64_t b,
-                                                              __m512 acc[16]) {
-    const __m512 sv = has_min ? _mm512_cvtepi32_ps(_mm512_loadu_si512((const void *)(t + (size_t)G * 64 + 64)))
-                              : _mm512_setzero_ps();
-#pragma GCC unroll 16
-    for (int r = 0; r < 16; r++) {
-        const __m512 c = _mm512_cvtepi32_ps(_mm512_load_si512((const void *)(cs + 16 * r)));
-        acc[r] = _mm512_fmadd_ps(c, _mm512_set1_ps(scale[16 * b + r]), acc[r]);
-        if (has_min) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(min[16 * b + r]), sv, acc[r]);
     }
 }
 
@@ -1294,12 +1279,8 @@ static inline __attribute__((always_inline)) void amx_rows(const uint8_t *u, con
 #define AMX_STEP(csx, bb)                                                                                   \
     do {                                                                                                    \
         const uint8_t *t_ = tile + (size_t)(bb) * sb_bytes;                                                 \
-        if (kq) {                                                                                           \
-            amx_scale_k(csx, t_, G, has_min, scale, min, bb, acc);                                          \
-            if (((bb) + 1) % kq == 0) amx_flush(acc, total, t_, G);                                         \
-        } else {                                                                                            \
-            amx_scale(csx, t_, G, has_min, scale, min, bb, acc);                                            \
-        }                                                                                                   \
+        amx_scale(csx, t_, G, has_min, kq, scale, min, bb, acc);                                            \
+        if (kq && ((bb) + 1) % kq == 0) amx_flush(acc, total, t_, G);                                       \
     } while (0)
     /* sub-blocks in pairs: C0 for even ones, C1 for odd ones. Each product is stored one
      * step after the next one has started, and scaled one step after it is stored, so
@@ -1356,23 +1337,19 @@ static void gemm_run_amx(const lai_weight_format *fmt, const uint8_t *u, const f
         float *o = out + r0;
         /* K-quants (activations with one scale per 256): the activation scale once per 256 */
         const int k = fmt->act == LAI_ACT_Q8K;
+#define AMX_CASE(SUB, MIN)                                                                       \
+    do {                                                                                         \
+        if (k) amx_rows(ur, sr, mr, nr, K, tile, o, out_stride, n_cols, SUB, MIN, 256 / (SUB));  \
+        else amx_rows(ur, sr, mr, nr, K, tile, o, out_stride, n_cols, SUB, MIN, 0);              \
+    } while (0)
         if (fmt->sub == 32) {
-            if (fmt->has_min) {
-                if (k) amx_rows(ur, sr, mr, nr, K, tile, o, out_stride, n_cols, 32, 1, 8);
-                else amx_rows(ur, sr, mr, nr, K, tile, o, out_stride, n_cols, 32, 1, 0);
-            } else {
-                if (k) amx_rows(ur, sr, mr, nr, K, tile, o, out_stride, n_cols, 32, 0, 8);
-                else amx_rows(ur, sr, mr, nr, K, tile, o, out_stride, n_cols, 32, 0, 0);
-            }
+            if (fmt->has_min) AMX_CASE(32, 1);
+            else AMX_CASE(32, 0);
         } else {
-            if (fmt->has_min) {
-                if (k) amx_rows(ur, sr, mr, nr, K, tile, o, out_stride, n_cols, 16, 1, 16);
-                else amx_rows(ur, sr, mr, nr, K, tile, o, out_stride, n_cols, 16, 1, 0);
-            } else {
-                if (k) amx_rows(ur, sr, mr, nr, K, tile, o, out_stride, n_cols, 16, 0, 16);
-                else amx_rows(ur, sr, mr, nr, K, tile, o, out_stride, n_cols, 16, 0, 0);
-            }
+            if (fmt->has_min) AMX_CASE(16, 1);
+            else AMX_CASE(16, 0);
         }
+#undef AMX_CASE
     }
     __asm__ volatile("tilerelease" ::: "memory");
 }

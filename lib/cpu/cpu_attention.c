@@ -87,49 +87,36 @@ void lai_cpu_attention(const lai_op *op, const lai_cpu_thread *th) {
             run_sum[i] = 0.0f;
         }
         memset(acc, 0, (size_t)(nq * hd_v) * sizeof(float));
-        /* the block's one sequence, or -1 when its tokens belong to several */
-        int32_t block_seq = tok_seq[t0];
-        for (int64_t t = 1; t < nt; t++)
-            if (tok_seq[t0 + t] != block_seq) block_seq = -1;
         for (int64_t c0 = 0; c0 < n_kv; c0 += CHUNK) {
             const int64_t nc = LAI_MIN(CHUNK, n_kv - c0);
             /* which cells of this chunk each token of the block sees (the causal,
-             * sequence and sliding-window rules of LAI_OP_ATTENTION) */
+             * sequence and sliding-window rules of LAI_OP_ATTENTION): per sequence, each
+             * cell's position if it holds that sequence, else -1 (worked out again only
+             * when a token's sequence differs from the one before); then each token
+             * compares positions */
             int any = 0;
-            if (block_seq >= 0) {
-                /* one sequence: a cell's position if it holds that sequence, else -1;
-                 * then each token compares positions only */
-                int32_t cpos[CHUNK];
-                const int64_t word = 1 + block_seq / 32;
-                const uint32_t bit = 1u << (block_seq % 32);
-                for (int64_t c = 0; c < nc; c++) {
-                    const int32_t *row = cells + (size_t)(c0 + c) * (size_t)row_ints;
-                    cpos[c] = word < row_ints && ((uint32_t)row[word] & bit) ? row[0] : -1;
-                }
-                for (int64_t t = 0; t < nt; t++) {
-                    const int64_t p = tok_pos[t0 + t], lo = n_swa > 0 ? p - n_swa : -1; /* visible: lo < cp <= p */
-                    uint8_t *sv = seen + t * CHUNK;
-                    int hit = 0;
-                    for (int64_t c = 0; c < nc; c++) {
-                        const int vis = cpos[c] >= 0 && cpos[c] <= p && cpos[c] > lo;
-                        sv[c] = (uint8_t)vis;
-                        hit |= vis;
-                    }
-                    any |= hit;
-                }
-            } else {
-                for (int64_t t = 0; t < nt; t++) {
-                    const int32_t p = tok_pos[t0 + t], sq = tok_seq[t0 + t];
+            int32_t cpos[CHUNK];
+            int32_t cpos_seq = 0;
+            for (int64_t t = 0; t < nt; t++) {
+                const int32_t sq = tok_seq[t0 + t];
+                if (t == 0 || sq != cpos_seq) {
+                    const int64_t word = sq >= 0 ? 1 + sq / 32 : row_ints; /* a negative sequence sees nothing */
+                    const uint32_t bit = sq >= 0 ? 1u << (sq % 32) : 0u;
                     for (int64_t c = 0; c < nc; c++) {
                         const int32_t *row = cells + (size_t)(c0 + c) * (size_t)row_ints;
-                        const int32_t cp = row[0];
-                        int vis = cp >= 0 && cp <= p && sq >= 0 && sq / 32 < row_ints - 1 &&
-                                  (((uint32_t)row[1 + sq / 32] >> (sq % 32)) & 1u);
-                        if (vis && n_swa > 0 && (int64_t)p - cp >= n_swa) vis = 0;
-                        seen[t * CHUNK + c] = (uint8_t)vis;
-                        any |= vis;
+                        cpos[c] = word < row_ints && ((uint32_t)row[word] & bit) ? row[0] : -1;
                     }
+                    cpos_seq = sq;
                 }
+                const int64_t p = tok_pos[t0 + t], lo = n_swa > 0 ? p - n_swa : -1; /* visible: lo < cp <= p */
+                uint8_t *sv = seen + t * CHUNK;
+                int hit = 0;
+                for (int64_t c = 0; c < nc; c++) {
+                    const int vis = cpos[c] >= 0 && cpos[c] <= p && cpos[c] > lo;
+                    sv[c] = (uint8_t)vis;
+                    hit |= vis;
+                }
+                any |= hit;
             }
             if (!any) continue;
             size_t kstride, vstride;

@@ -8,7 +8,7 @@
 #   -r N            repetitions inside each run; each run reports its median (default 2)
 #   -b N            n_batch: prompt tokens per decode call (default 512)
 #   -R N            rounds per model: ours (mapped), ours (read into memory), llama.cpp,
-#                   ours (mapped), ... (default 3);
+#                   llama.cpp without its repacked copies, ours (mapped), ... (default 3);
 #                   the table shows the median over the rounds and their range
 #   --ours-p N --ours-n N --ours-r N
 #                   shorter tests for liblocalai only (while its kernels are slow); llama.cpp
@@ -32,7 +32,8 @@
 #   3. measures the machine's ceilings with bench/ceilings.c (read bandwidth, int8 MAC/s,
 #      fp32 FLOP/s on the same threads);
 #   4. runs `localai bench --json` (the file mapped, then read into memory with --no-mmap)
-#      and bench/llamacpp_bench.c (llama.cpp's prebuilt CPU
+#      and bench/llamacpp_bench.c (as configured by default, which repacks weights into
+#      memory of its own, then with --no-repack, on the mapped file) (llama.cpp's prebuilt CPU
 #      libraries from the npm package node-llama-cpp@3.22.1, opened with dlopen) alternately
 #      on each file with the same threads, prompt, generation length, n_batch and token ids;
 #   5. writes the results section of docs/PERFORMANCE.md (between its markers; the rest of
@@ -314,8 +315,8 @@ if LIMITED:
 else:
     w("Both engines: pp%d, tg%d, %d repetitions per run." % (P, N, R))
 w("n_batch %d, n_ctx = p + n rounded up to 256, %d round(s) per model (ours mapped, ours "
-  "read into memory, llama.cpp, ours mapped, ...; the median over rounds of each run's "
-  "median)." % (NB, ROUNDS))
+  "read into memory, llama.cpp, llama.cpp without repacking, ours mapped, ...; the median "
+  "over rounds of each run's median)." % (NB, ROUNDS))
 w("")
 
 info = {}
@@ -406,6 +407,27 @@ if read_rows:
             m, cell(a, "pp_tps"), ratio(a["pp_tps"], b and b["pp_tps"]), cell(a, "tg_tps"),
             ratio(a["tg_tps"], b and b["tg_tps"]), pct(a["tg_tps"], tg_ceil),
             fmt(a["load_ms"], 1), fmt(a["peak_rss_mb"], 1)))
+    w("")
+
+mapped_rows = [m for m in models if pick("llama.cpp-mapped", m, OP, ON)]
+if mapped_rows:
+    w("### Like for like: where the weights live")
+    w("")
+    w("By default llama.cpp copies the weight types it has repacked kernels for into memory "
+      "of its own at load (the CPU_REPACK and AMX buffer types: `REPACK = 1` above), so its "
+      "generation reads anonymous memory, as ours does with `--no-mmap`; the tables above pair "
+      "each of our placements with that default. Here llama.cpp runs with "
+      "`use_extra_bufts = false` (`llamacpp_bench --no-repack`): its kernels on the mapped file "
+      "as it is, the placement of our default row.")
+    w("")
+    w("| model | pp%d ours mapped | pp%d llama.cpp mapped | ours/llama.cpp | tg%d ours mapped | tg%d llama.cpp mapped | ours/llama.cpp | load ms llama.cpp mapped | peak RSS MiB llama.cpp mapped |" % (OP, OP, ON, ON))
+    w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for m in mapped_rows:
+        a, b = pick("liblocalai", m, OP, ON), pick("llama.cpp-mapped", m, OP, ON)
+        w("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            m, cell(a, "pp_tps"), cell(b, "pp_tps"), ratio(a and a["pp_tps"], b["pp_tps"]),
+            cell(a, "tg_tps"), cell(b, "tg_tps"), ratio(a and a["tg_tps"], b["tg_tps"]),
+            fmt(b["load_ms"], 1), fmt(b["peak_rss_mb"], 1)))
     w("")
 
 w("### Load time and memory")
@@ -624,6 +646,10 @@ run() {
         out=$(timeout "$BENCH_TIMEOUT" "$LOCALAI" bench -m "$file" -p "$p" -n "$n" -r "$r" \
             -t "$THREADS" -b "$NBATCH" --no-mmap --json 2> "$BUILD/last-run.log")
         out=${out/\"engine\": \"liblocalai\"/\"engine\": \"liblocalai-read\"}
+    elif [ "$engine" = llama.cpp-mapped ]; then # llama.cpp on the mapped file, no repacked copies
+        out=$(timeout "$BENCH_TIMEOUT" "$HARNESS" --lib "$LIBLLAMA" -m "$file" -p "$p" -n "$n" \
+            -r "$r" -t "$THREADS" -b "$NBATCH" --no-repack 2> "$BUILD/last-run.log")
+        out=${out/\"engine\": \"llama.cpp\"/\"engine\": \"llama.cpp-mapped\"}
     else
         out=$(timeout "$BENCH_TIMEOUT" "$HARNESS" --lib "$LIBLLAMA" -m "$file" -p "$p" -n "$n" \
             -r "$r" -t "$THREADS" -b "$NBATCH" 2> "$BUILD/last-run.log")
@@ -644,6 +670,7 @@ for m in ${MODELS//,/ }; do
         run liblocalai "$m" "${FILE[$m]}" "$OURS_P" "$OURS_N" "$OURS_R"
         run liblocalai-read "$m" "${FILE[$m]}" "$OURS_P" "$OURS_N" "$OURS_R"
         run llama.cpp "$m" "${FILE[$m]}" "$OURS_P" "$OURS_N" "$OURS_R"
+        run llama.cpp-mapped "$m" "${FILE[$m]}" "$OURS_P" "$OURS_N" "$OURS_R"
         [ "$LIMITED" = 1 ] && run llama.cpp "$m" "${FILE[$m]}" "$P" "$N" "$REPS"
     done
 done

@@ -7,7 +7,7 @@
  *
  *   cc -O2 -I SRC/include -I SRC/ggml/include bench/llamacpp_bench.c -ldl -o llamacpp_bench
  *   llamacpp_bench --lib .../bins/linux-x64/libllama.v0.5.0.so -m MODEL [-p 512] [-n 128]
- *                  [-t T] [-r REPS] [-b N_BATCH] [-c N_CTX] [-v]
+ *                  [-t T] [-r REPS] [-b N_BATCH] [-c N_CTX] [--no-repack] [-v]
  *
  * The method is the one of tools/cmd_bench.c: the same pseudo-random token ids (splitmix64,
  * same seed, control and end-of-generation tokens skipped; their FNV-1a hash is printed so
@@ -16,8 +16,9 @@
  * n_batch (logits for the last token of each chunk) and n single-token decodes from an empty
  * cache; medians over the repetitions. As llama-bench: a persistent ggml thread pool attached
  * to the context, n_ubatch = n_batch, the library's other defaults (mmap, weight repacking,
- * flash attention auto, f16 KV cache). Prints one JSON line with the keys of
- * `localai bench --json`. */
+ * flash attention auto, f16 KV cache); --no-repack turns the repacking off
+ * (use_extra_bufts = false: the kernels read the mapped file as it is). Prints one JSON line
+ * with the keys of `localai bench --json`. */
 #define _POSIX_C_SOURCE 200809L
 
 #include "llama.h"
@@ -190,11 +191,12 @@ static const char *ggml_level(const char *info) {
 
 int main(int argc, char **argv) {
     const char *lib = NULL, *model_path = NULL;
-    int n_prompt = 512, n_gen = 128, threads = 2, reps = 5, n_batch = 512, n_ctx = 0, verbose = 0;
+    int n_prompt = 512, n_gen = 128, threads = 2, reps = 5, n_batch = 512, n_ctx = 0, verbose = 0, repack = 1;
     for (int i = 1; i < argc; i++) {
         const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int ok = 1;
         if (strcmp(f, "-v") == 0) { verbose = 1; continue; }
+        if (strcmp(f, "--no-repack") == 0) { repack = 0; continue; }
         if (v == NULL) ok = 0;
         else if (strcmp(f, "--lib") == 0) lib = v;
         else if (strcmp(f, "-m") == 0) model_path = v;
@@ -207,7 +209,7 @@ int main(int argc, char **argv) {
         else ok = 0;
         if (!ok) {
             fprintf(stderr, "usage: llamacpp_bench --lib LIBLLAMA.so -m MODEL [-p N] [-n N] [-t T] "
-                            "[-r REPS] [-b N_BATCH] [-c N_CTX] [-v]\n");
+                            "[-r REPS] [-b N_BATCH] [-c N_CTX] [--no-repack] [-v]\n");
             return 2;
         }
         i++;
@@ -246,6 +248,7 @@ int main(int argc, char **argv) {
 
     double t0 = now_s();
     struct llama_model_params mp = p_llama_model_default_params();
+    mp.use_extra_bufts = repack != 0; /* off: the weights are used where the file is mapped */
     struct llama_model *model = p_llama_model_load_from_file(model_path, mp);
     if (model == NULL) {
         fprintf(stderr, "llamacpp_bench: llama.cpp could not load %s (run with -v for its log)\n",

@@ -176,9 +176,10 @@ typedef struct localai_allocator {
  * operation then fails with LOCALAI_STATUS_CANCELLED and frees what it had made. */
 typedef int32_t (*localai_progress_fn)(float progress, void *user);
 
-/* Polled between units of work during localai_decode(). Return non-zero to stop: the
- * decode then fails with LOCALAI_STATUS_CANCELLED and the KV cache holds no part of
- * that batch. */
+/* Polled between units of work during localai_decode() (on the CPU after every op; on
+ * Vulkan before the decode's work is submitted, which then runs to its end). Return
+ * non-zero to stop: the decode then fails with LOCALAI_STATUS_CANCELLED and the KV cache
+ * holds no part of that batch. */
 typedef int32_t (*localai_abort_fn)(void *user);
 
 /* ---------------------------------------------------------------------------------
@@ -198,10 +199,15 @@ typedef struct localai_device_info {
     char description[128];   /* driver or feature details, may be empty */
     uint64_t memory_bytes;   /* device-local memory, or physical RAM for the CPU; 0 = unknown */
     int32_t is_software;     /* 1 for a software rasterizer such as llvmpipe */
+    /* appended in 0.2.0 */
+    uint8_t uuid[16];        /* Vulkan: VkPhysicalDeviceIDProperties.deviceUUID, to find the
+                              * device among a host's own; the CPU: zeros */
 } localai_device_info;
 
-/* Counts the devices liblocalai can run on: the CPU is always device 0; Vulkan devices
- * follow when a Vulkan loader and a compute-capable device are present. Drivers are
+/* Counts the devices liblocalai can run on: the CPU is always device 0; Vulkan 1.2
+ * devices with a compute queue follow when a Vulkan loader is present, in the order the
+ * library prefers them (discrete GPUs, integrated, virtual, then CPU implementations such
+ * as lavapipe); their `index` is the device_index that names them. Drivers are
  * probed once per process, on the first call of this function or of localai_device_get()
  * (or when a model is opened with backend AUTO or VULKAN), never before the host asks.
  * A missing Vulkan loader is not an error: the count is then 1. */
@@ -222,8 +228,15 @@ typedef int32_t localai_token;
 
 typedef struct localai_model_params {
     size_t struct_size;
-    int32_t backend;             /* LOCALAI_BACKEND_*; default AUTO */
-    int32_t device_index;        /* among the chosen backend's devices; -1 (default) = best */
+    int32_t backend;             /* LOCALAI_BACKEND_*; default AUTO: the first Vulkan GPU
+                                  * (not a CPU implementation), else the CPU. VULKAN: the
+                                  * device_index-th Vulkan device (localai_device_info.index).
+                                  * When Vulkan cannot run the model (no loader, no device, a
+                                  * weight type without a shader, too little device memory)
+                                  * the model opens on the CPU and the log says why;
+                                  * localai_model_backend() tells where it runs. */
+    int32_t device_index;        /* among the chosen backend's devices; -1 (default) = best;
+                                  * a Vulkan index past the last device: INVALID_ARGUMENT */
     int32_t use_mmap;            /* 1 (default): map the file, weights are not copied.
                                   * 0: read the whole file into memory (the host
                                   * allocator's, else huge pages where the system has

@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   gcc g++ meson ninja-build pkg-config          # build
   libvulkan-dev libvulkan-volk-dev glslc        # Vulkan headers, volk loader, shader compiler
-  mesa-vulkan-drivers                           # a software Vulkan device (llvmpipe) for tests
+  mesa-vulkan-drivers vulkan-validationlayers   # a software Vulkan device (lavapipe), validation in tests
   libstb-dev                                    # stb_ds
   abigail-tools                                 # ABI baseline check (abidw/abidiff)
   unicode-data                                  # source of the tokenizer's Unicode tables

@@ -42,11 +42,25 @@ int cli_parse_i32(const char *cmd, const char *flag, const char *text, int32_t l
                   int32_t *out);
 int cli_parse_u64(const char *cmd, const char *flag, const char *text, uint64_t *out);
 int cli_parse_float(const char *cmd, const char *flag, const char *text, float *out);
+/* Where a command runs the model: --backend cpu|vulkan|auto and --device N. */
+typedef struct cli_device {
+    int32_t backend;      /* LOCALAI_BACKEND_*; default AUTO */
+    int32_t device_index; /* -1: the backend's best */
+} cli_device;
+#define CLI_DEVICE_DEFAULT {LOCALAI_BACKEND_AUTO, -1}
+#define CLI_DEVICE_USAGE                                                                  \
+    "  --backend B          cpu, vulkan or auto (default: a GPU when there is one, else\n" \
+    "                       the CPU; vulkan on a machine without one runs on the CPU)\n"   \
+    "  --device N           the Nth device of that backend (`localai devices` lists them)\n"
+/* Takes --backend / --device with its value: 1 when flag is one of them (*ok = 0 and a
+ * message when the value is bad), 0 when it is another flag. */
+int cli_device_flag(const char *cmd, const char *flag, const char *value, cli_device *d, int *ok);
 /* Opens `path` with warnings to stderr: the whole model, or (vocab_only) just what the
- * tokenizer needs, on the CPU. On failure prints the error and returns NULL. */
+ * tokenizer needs, on the CPU. `dev` (NULL: default) says where the model runs. On
+ * failure prints the error and returns NULL. */
 /* Flags of cli_open_model. */
 enum { CLI_OPEN_VOCAB_ONLY = 1, CLI_OPEN_NO_MMAP = 2 };
-localai_model *cli_open_model(const char *path, int flags);
+localai_model *cli_open_model(const char *path, int flags, const cli_device *dev);
 /* The CPU kernel level $LOCALAI_CPU_LEVEL names (auto, scalar, avx2, avx512, neon; unset:
  * auto) as a LOCALAI_CPU_LEVEL_* value; 0 and a message when the name is unknown. */
 int cli_cpu_level(int32_t *out);

@@ -118,10 +118,33 @@ int cli_cpu_level(int32_t *out) {
     return 0;
 }
 
-localai_model *cli_open_model(const char *path, int flags) {
+int cli_device_flag(const char *cmd, const char *flag, const char *value, cli_device *d, int *ok) {
+    if (strcmp(flag, "--backend") == 0) {
+        *ok = 1;
+        if (strcmp(value, "cpu") == 0) d->backend = LOCALAI_BACKEND_CPU;
+        else if (strcmp(value, "vulkan") == 0) d->backend = LOCALAI_BACKEND_VULKAN;
+        else if (strcmp(value, "auto") == 0) d->backend = LOCALAI_BACKEND_AUTO;
+        else {
+            fprintf(stderr, "localai %s: --backend expects cpu, vulkan or auto, got '%s'\n", cmd, value);
+            *ok = 0;
+        }
+        return 1;
+    }
+    if (strcmp(flag, "--device") == 0) {
+        *ok = cli_parse_i32(cmd, flag, value, 0, 1 << 20, &d->device_index);
+        return 1;
+    }
+    return 0;
+}
+
+localai_model *cli_open_model(const char *path, int flags, const cli_device *dev) {
     localai_model_params p;
     localai_model_params_init(&p);
     if (!cli_cpu_level(&p.cpu_level)) return NULL;
+    if (dev != NULL) {
+        p.backend = dev->backend;
+        p.device_index = dev->device_index;
+    }
     if (flags & CLI_OPEN_NO_MMAP) p.use_mmap = 0;
     if (flags & CLI_OPEN_VOCAB_ONLY) {
         p.vocab_only = 1;

@@ -18,7 +18,7 @@
 static void bench_usage(FILE *out) {
     fprintf(out,
             "usage: localai bench [-m MODEL] [-p N] [-n N] [-t THREADS] [-r REPS] [-b N_BATCH]\n"
-            "                     [-c N_CTX] [--no-mmap] [--json]\n"
+            "                     [-c N_CTX] [--no-mmap] [--backend B] [--device N] [--json]\n"
             "  -m, --model MODEL    GGUF file (default: $LOCALAI_MODEL, else the first .gguf\n"
             "                       in ./models, then ../shared/models)\n"
             "  -p, --n-prompt N     pp: N prompt tokens decoded in chunks of n_batch from an empty\n"
@@ -33,6 +33,7 @@ static void bench_usage(FILE *out) {
             "                       a multiple of 256)\n"
             "  --no-mmap            read the file into memory (huge pages where the system has\n"
             "                       them) instead of mapping it: slower to load, faster to run\n"
+            CLI_DEVICE_USAGE
             "  --json               print one JSON line instead of the table\n"
             "Tokens are deterministic pseudo-random ids (no control or end-of-generation tokens),\n"
             "the same on every run. Before timing, one warm-up decode of min(p, n_batch) tokens\n"
@@ -150,6 +151,7 @@ typedef struct bench_args {
     const char *model_path;
     int32_t n_prompt, n_gen, threads, reps, n_batch, n_ctx;
     int json, no_mmap;
+    cli_device dev;
 } bench_args;
 
 /* 0 ok, 1 help printed, 2 bad arguments (message printed). */
@@ -189,7 +191,8 @@ static int bench_parse(int argc, char **argv, bench_args *a) {
             ok = cli_parse_i32("bench", f, v, 1, BENCH_N_BATCH_MAX, &a->n_batch);
         else if (strcmp(f, "-c") == 0 || strcmp(f, "--ctx-size") == 0)
             ok = cli_parse_i32("bench", f, v, 0, CLI_N_CTX_MAX, &a->n_ctx);
-        else {
+        else if (cli_device_flag("bench", f, v, &a->dev, &ok)) {
+        } else {
             fprintf(stderr, "localai bench: unknown option '%s'\n", f);
             bench_usage(stderr);
             return 2;
@@ -216,7 +219,7 @@ static int bench_parse(int argc, char **argv, bench_args *a) {
 }
 
 int cli_cmd_bench(int argc, char **argv) {
-    bench_args a = {NULL, 512, 128, 0, 5, 512, 0, 0, 0};
+    bench_args a = {NULL, 512, 128, 0, 5, 512, 0, 0, 0, CLI_DEVICE_DEFAULT};
     int parsed = bench_parse(argc, argv, &a);
     if (parsed != 0) return parsed == 1 ? 0 : 2;
     char found[1200];
@@ -226,7 +229,7 @@ int cli_cmd_bench(int argc, char **argv) {
 
     /* Load: the model and a context ready for its first decode. */
     double t0 = now_s();
-    localai_model *model = cli_open_model(a.model_path, a.no_mmap ? CLI_OPEN_NO_MMAP : 0);
+    localai_model *model = cli_open_model(a.model_path, a.no_mmap ? CLI_OPEN_NO_MMAP : 0, &a.dev);
     if (model == NULL) return 1;
     localai_context_params cp;
     localai_context_params_init(&cp);
@@ -314,6 +317,7 @@ int cli_cmd_bench(int argc, char **argv) {
             json_tps(stdout, "tg_tps_max", a.n_gen, tg.min_s);
             printf(", \"tg_ms\": %.3f", a.n_gen > 0 ? tg.median_s * 1e3 : 0.0);
             printf(", \"mmap\": %s", a.no_mmap ? "false" : "true");
+            printf(", \"backend\": \"%s\"", localai_model_backend(model) == LOCALAI_BACKEND_VULKAN ? "vulkan" : "cpu");
             printf(", \"tg_from\": \"empty\", \"load_ms\": %.3f, \"peak_rss_mb\": %.1f", load_ms, rss_mb);
             printf(", \"cpu_level\": \"%s\", \"model_bytes\": %llu, \"n_params\": %llu",
                    level, (unsigned long long)localai_model_size_bytes(model),

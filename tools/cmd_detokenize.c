@@ -76,7 +76,7 @@ int cli_cmd_detokenize(int argc, char **argv) {
         free(ids);
         return 2;
     }
-    localai_model *model = cli_open_model(model_path, CLI_OPEN_VOCAB_ONLY);
+    localai_model *model = cli_open_model(model_path, CLI_OPEN_VOCAB_ONLY, NULL);
     if (model == NULL) {
         free(ids);
         return 1;

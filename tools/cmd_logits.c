@@ -6,13 +6,13 @@
 #include <string.h>
 
 static void logits_usage(FILE *out) {
-    fprintf(out, "usage: localai logits [-m MODEL] -p PROMPT [-t THREADS] [-c CTX]\n"
+    fprintf(out, "usage: localai logits [-m MODEL] -p PROMPT [-t THREADS] [-c CTX] [--backend B] [--device N]\n"
                  "prints {\"tokens\": [prompt ids], \"n_vocab\": V, \"logits\": [V numbers]} for the\n"
                  "last prompt position (BOS added when the vocabulary asks; special tokens not parsed)\n"
                  "  -t, --threads N    CPU threads, at most %d (default: one per core)\n"
                  "  -c, --ctx-size N   context length in tokens, at most %d; the prompt must fit.\n"
                  "                     Default: min(training context, 4096), grown to the prompt\n"
-                 "                     up to the training context\n",
+                 "                     up to the training context\n" CLI_DEVICE_USAGE,
             CLI_N_THREADS_MAX, CLI_N_CTX_MAX);
 }
 
@@ -35,6 +35,7 @@ static localai_status decode_all(localai_context *ctx, const localai_token *toke
 int cli_cmd_logits(int argc, char **argv) {
     const char *model_path = NULL, *prompt = NULL;
     int32_t threads = 0, n_ctx = 0;
+    cli_device dev = CLI_DEVICE_DEFAULT;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -48,12 +49,15 @@ int cli_cmd_logits(int argc, char **argv) {
             return 2;
         }
         const char *v = argv[++i];
+        int ok = 1;
         if (strcmp(a, "-m") == 0 || strcmp(a, "--model") == 0) model_path = v;
         else if (strcmp(a, "-p") == 0 || strcmp(a, "--prompt") == 0) prompt = v;
         else if (strcmp(a, "-t") == 0 || strcmp(a, "--threads") == 0) {
             if (!cli_parse_i32("logits", a, v, 0, CLI_N_THREADS_MAX, &threads)) return 2;
         } else if (strcmp(a, "-c") == 0 || strcmp(a, "--ctx-size") == 0) {
             if (!cli_parse_i32("logits", a, v, 0, CLI_N_CTX_MAX, &n_ctx)) return 2;
+        } else if (cli_device_flag("logits", a, v, &dev, &ok)) {
+            if (!ok) return 2;
         } else {
             fprintf(stderr, "localai logits: unknown option '%s'\n", a);
             logits_usage(stderr);
@@ -69,7 +73,7 @@ int cli_cmd_logits(int argc, char **argv) {
     if (model_path == NULL && (model_path = cli_default_model("logits", found, sizeof found)) == NULL)
         return 1;
 
-    localai_model *model = cli_open_model(model_path, 0);
+    localai_model *model = cli_open_model(model_path, 0, &dev);
     if (model == NULL) return 1;
     localai_token *tokens = NULL;
     size_t n = 0;

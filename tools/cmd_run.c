@@ -21,6 +21,7 @@ static void run_usage(FILE *out) {
             "  -t, --threads N      CPU threads, at most %d (default: one per core)\n"
             "  -c, --ctx-size N     context length in tokens, at most %d (default:\n"
             "                       min(training context, 4096)); the prompt must fit in it\n"
+            CLI_DEVICE_USAGE
             "  --ignore-eos         keep going past end-of-generation tokens\n"
             "  --ids                print the generated token ids on one line instead of text\n"
             "exit status: 0 done, 1 failed (a prompt or output longer than the context\n"
@@ -64,6 +65,7 @@ static double now_s(void) {
 int cli_cmd_run(int argc, char **argv) {
     const char *model_path = NULL, *prompt = "";
     int32_t n_predict = 128, threads = 0, n_ctx = 0, ignore_eos = 0;
+    cli_device dev = CLI_DEVICE_DEFAULT;
     run_out out = {0, 0, 0};
     localai_sampler_params sp;
     localai_sampler_params_init(&sp);
@@ -99,7 +101,8 @@ int cli_cmd_run(int argc, char **argv) {
             ok = cli_parse_i32("run", a, v, 0, CLI_N_THREADS_MAX, &threads);
         else if (strcmp(a, "-c") == 0 || strcmp(a, "--ctx-size") == 0)
             ok = cli_parse_i32("run", a, v, 0, CLI_N_CTX_MAX, &n_ctx);
-        else {
+        else if (cli_device_flag("run", a, v, &dev, &ok)) {
+        } else {
             fprintf(stderr, "localai run: unknown option '%s'\n", a);
             run_usage(stderr);
             return 2;
@@ -115,7 +118,7 @@ int cli_cmd_run(int argc, char **argv) {
     if (model_path == NULL && (model_path = cli_default_model("run", found, sizeof found)) == NULL)
         return 1;
 
-    localai_model *model = cli_open_model(model_path, 0);
+    localai_model *model = cli_open_model(model_path, 0, &dev);
     if (model == NULL) return 1;
     localai_context_params cp;
     localai_context_params_init(&cp);

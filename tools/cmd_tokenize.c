@@ -45,7 +45,7 @@ int cli_cmd_tokenize(int argc, char **argv) {
     } else {
         len = strlen(text);
     }
-    localai_model *model = cli_open_model(model_path, CLI_OPEN_VOCAB_ONLY);
+    localai_model *model = cli_open_model(model_path, CLI_OPEN_VOCAB_ONLY, NULL);
     if (model == NULL) {
         free(owned);
         return 1;

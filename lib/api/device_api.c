@@ -45,9 +45,12 @@ LOCALAI_API localai_status localai_device_get(int32_t i, localai_device_info *in
         d.backend = LOCALAI_BACKEND_VULKAN;
         d.index = i - 1;
         snprintf(d.name, sizeof d.name, "%s", v->name);
-        snprintf(d.description, sizeof d.description, "%s", v->driver);
+        char features[96];
+        lai_vk_features_describe(&v->feat, features, sizeof features);
+        snprintf(d.description, sizeof d.description, "%s; %s", v->driver, features[0] ? features : "no optional features");
         d.memory_bytes = v->memory_bytes;
         d.is_software = v->is_software;
+        memcpy(d.uuid, v->uuid, sizeof d.uuid);
     }
     size_t keep = info->struct_size;
     memcpy(info, &d, LAI_MIN(keep, sizeof d));

@@ -2,6 +2,7 @@
 #include "model.h"
 
 #include "../cpu/cpu_backend.h"
+#include "../vulkan/vk_backend.h"
 
 /* Handles for every tensor of the file, pointing where its data already is: the file
  * image (the mapping, or the model's copy of the file) or the block of tensors the model
@@ -35,17 +36,82 @@ static localai_status wrap_weights(localai_model *m) {
     return LOCALAI_STATUS_OK;
 }
 
-localai_status lai_model_device_init(localai_model *m) {
+/* Releases what wrap_weights made and the device, leaving the model without one. */
+static void drop_device(localai_model *m) {
+    for (int r = 0; r < 2; r++)
+        if (m->weight_buffers[r] != NULL) m->device->vt->buffer_free(m->device, m->weight_buffers[r]);
+    memset(m->weight_buffers, 0, sizeof m->weight_buffers);
+    lai_free(m->weight_tensors);
+    m->weight_tensors = NULL;
+    m->device->vt->destroy(m->device);
+    m->device = NULL;
+}
+
+/* The Vulkan device for the host's request, or -1: AUTO takes the first hardware device
+ * (a CPU implementation such as lavapipe is slower than our CPU kernels), VULKAN the
+ * named one or the first. */
+static int32_t vulkan_choice(int32_t backend, int32_t device_index, const char **why) {
+    const lai_vk_device_desc *devs;
+    int32_t n;
+    lai_vk_probe(&devs, &n, why);
+    if (backend == LOCALAI_BACKEND_VULKAN) return n == 0 ? -1 : device_index >= 0 ? device_index : 0;
+    for (int32_t i = 0; i < n; i++)
+        if (!devs[i].is_software) return i;
+    if (n > 0) *why = "only a software Vulkan device (the CPU kernels are faster)";
+    return -1;
+}
+
+/* Weight types the model's matrices use that the device has no shader for. */
+static const char *unsupported_weight(const localai_model *m) {
+    const lai_gguf *gg = m->gguf;
+    for (uint64_t i = 0; i < gg->n_tensors; i++) {
+        const lai_gguf_tensor *t = &gg->tensors[i];
+        if (t->n_dims >= 2 && !lai_vk_has_weight_kernel(t->type)) return t->name;
+    }
+    return NULL;
+}
+
+static localai_status try_vulkan(localai_model *m, int32_t backend, int32_t device_index) {
+    const char *why = "";
+    const int32_t index = vulkan_choice(backend, device_index, &why);
+    if (index < 0) {
+        if (backend == LOCALAI_BACKEND_VULKAN) lai_log_warn(&m->log, "vulkan: %s; running on the CPU", why);
+        else lai_log_info(&m->log, "vulkan: %s; running on the CPU", why);
+        return LOCALAI_STATUS_UNSUPPORTED;
+    }
+    const char *bad = unsupported_weight(m);
+    if (bad != NULL) {
+        lai_log_warn(&m->log, "vulkan: tensor '%s' has a type without a shader; running on the CPU", bad);
+        return LOCALAI_STATUS_UNSUPPORTED;
+    }
+    const lai_vk_backend_params vp = {index};
+    localai_status st = lai_vk_backend_new(&vp, &m->device);
+    if (st == LOCALAI_STATUS_INVALID_ARGUMENT) return st; /* the host named a device that is not there */
+    if (st == LOCALAI_STATUS_OK) {
+        st = wrap_weights(m);
+        if (st != LOCALAI_STATUS_OK) drop_device(m);
+    }
+    if (st != LOCALAI_STATUS_OK) {
+        lai_log_warn(&m->log, "%s; running on the CPU", localai_errmsg());
+        lai_clear_error();
+        return LOCALAI_STATUS_UNSUPPORTED;
+    }
+    m->backend = LOCALAI_BACKEND_VULKAN;
+    lai_log_info(&m->log, "vulkan: running on %s", lai_vk_backend_device(m->device)->name);
+    return LOCALAI_STATUS_OK;
+}
+
+localai_status lai_model_device_init(localai_model *m, int32_t backend, int32_t device_index) {
+    if (backend != LOCALAI_BACKEND_CPU) {
+        localai_status st = try_vulkan(m, backend, device_index);
+        if (st == LOCALAI_STATUS_OK || st == LOCALAI_STATUS_INVALID_ARGUMENT) return st;
+    }
+    m->backend = LOCALAI_BACKEND_CPU;
     localai_status st = lai_cpu_backend_new(m->pool, m->kernels, lai_model_heap(m), &m->device);
     if (st == LOCALAI_STATUS_OK) st = wrap_weights(m);
     return st;
 }
 
 void lai_model_device_free(localai_model *m) {
-    if (m->device == NULL) return;
-    for (int r = 0; r < 2; r++)
-        if (m->weight_buffers[r] != NULL) m->device->vt->buffer_free(m->device, m->weight_buffers[r]);
-    lai_free(m->weight_tensors);
-    m->device->vt->destroy(m->device);
-    m->device = NULL;
+    if (m->device != NULL) drop_device(m);
 }

@@ -205,7 +205,7 @@ static localai_status load(localai_model *m, const char *path, const localai_mod
         if ((st = lai_threadpool_new(LAI_MIN(lai_cpu_count(), LAI_THREADPOOL_MAX) - 1, &m->pool)) !=
             LOCALAI_STATUS_OK)
             return st;
-        if ((st = lai_model_device_init(m)) != LOCALAI_STATUS_OK) return st;
+        if ((st = lai_model_device_init(m, p->backend, p->device_index)) != LOCALAI_STATUS_OK) return st;
         if (m->realigned != NULL)
             lai_log_info(&m->log, "general.alignment %llu leaves tensors unaligned: copied %zu bytes "
                          "to aligned memory", (unsigned long long)m->gguf->alignment, m->realigned_size);
@@ -248,14 +248,14 @@ LOCALAI_API void localai_model_close(localai_model *model) {
 
 static localai_status check_params(const localai_model_params *p, localai_allocator *alloc,
                                    int *has_alloc) {
-    if (p->backend == LOCALAI_BACKEND_VULKAN)
-        return lai_fail(LOCALAI_STATUS_UNSUPPORTED,
-                        "the Vulkan backend cannot run models yet in this build; use "
-                        "LOCALAI_BACKEND_CPU or LOCALAI_BACKEND_AUTO");
-    if (p->backend != LOCALAI_BACKEND_AUTO && p->backend != LOCALAI_BACKEND_CPU)
+    if (p->backend != LOCALAI_BACKEND_AUTO && p->backend != LOCALAI_BACKEND_CPU &&
+        p->backend != LOCALAI_BACKEND_VULKAN)
         return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "localai_model_params.backend: unknown value %d",
                         (int)p->backend);
-    if (p->device_index != -1 && p->device_index != 0)
+    if (p->backend == LOCALAI_BACKEND_VULKAN && p->device_index < -1)
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "localai_model_params.device_index %d is negative",
+                        (int)p->device_index);
+    if (p->backend != LOCALAI_BACKEND_VULKAN && p->device_index != -1 && p->device_index != 0)
         return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT,
                         "localai_model_params.device_index %d: the CPU backend has only device 0",
                         (int)p->device_index);

@@ -14,9 +14,16 @@ static json_value *load_json(const char *rel) {
     return v;
 }
 
+/* LOCALAI_TEST_BACKEND=vulkan runs every check on the Vulkan backend (tests/vulkan); cpu
+ * keeps them on the CPU even where a GPU is present. */
+static int32_t test_backend = LOCALAI_BACKEND_AUTO;
+
 static localai_model *open_model(const char *rel) {
     localai_model *m = NULL;
-    CHECK_STATUS(localai_model_open(test_shared_path(rel), NULL, &m), LOCALAI_STATUS_OK);
+    localai_model_params p;
+    localai_model_params_init(&p);
+    p.backend = test_backend;
+    CHECK_STATUS(localai_model_open(test_shared_path(rel), &p, &m), LOCALAI_STATUS_OK);
     return m;
 }
 
@@ -276,7 +283,8 @@ static void test_full_and_cancel(void) {
     int32_t pmax = -2;
     CHECK_STATUS(localai_kv_pos_max(c, 0, &pmax), LOCALAI_STATUS_OK);
     CHECK(pmax == 9);
-    abort_countdown = 5; /* stop after the fifth op */
+    /* stop after the fifth op; Vulkan polls once, before it submits the decode */
+    abort_countdown = test_backend == LOCALAI_BACKEND_VULKAN ? 1 : 5;
     CHECK_STATUS(decode_run(c, prompt_a + 10, 1, 0, 10), LOCALAI_STATUS_CANCELLED);
     CHECK_STATUS(localai_kv_pos_max(c, 0, &pmax), LOCALAI_STATUS_OK);
     CHECK(pmax == 9);
@@ -307,6 +315,18 @@ static void test_full_and_cancel(void) {
 }
 
 int main(void) {
+    const char *be = getenv("LOCALAI_TEST_BACKEND");
+    if (be != NULL && strcmp(be, "cpu") == 0) test_backend = LOCALAI_BACKEND_CPU;
+    if (be != NULL && strcmp(be, "vulkan") == 0) {
+        test_backend = LOCALAI_BACKEND_VULKAN;
+        localai_model *m = open_model("models/stories260K.gguf");
+        const int on_vulkan = m != NULL && localai_model_backend(m) == LOCALAI_BACKEND_VULKAN;
+        localai_model_close(m);
+        if (!on_vulkan) {
+            printf("SKIP: no Vulkan device runs the model here\n");
+            return 77;
+        }
+    }
     test_greedy_stories();
     test_logits_ref("models/stories260K.gguf", "reference/stories260K.logits-once.json", 1e-3);
     test_logits_ref("models/llama-2-tiny-random-UNTRAINED.gguf",

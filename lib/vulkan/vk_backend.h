@@ -1,0 +1,27 @@
+/* vk_backend.h - the Vulkan compute backend: a device of its own (or the host's), buffers, one command buffer per graph run. */
+#ifndef LAI_VK_BACKEND_H
+#define LAI_VK_BACKEND_H
+
+#include "../compute/backend.h"
+#include "vk_probe.h"
+
+typedef struct lai_vk_backend_params {
+    int32_t device_index; /* among lai_vk_probe()'s devices; -1 = the first (preferred) */
+} lai_vk_backend_params;
+
+/* Creates an instance and a logical device with one compute queue. Fails with BACKEND
+ * (no loader, no device, a driver error) or UNSUPPORTED (a build without Vulkan), and a
+ * message that says why; the caller then runs on the CPU. */
+localai_status lai_vk_backend_new(const lai_vk_backend_params *p, lai_backend **out);
+
+/* Whether every op of g has a shader on this backend; 0 with the first op that has none
+ * named in the error message. */
+int lai_vk_graph_supported(const lai_graph *g);
+
+/* Whether the matmul and get_rows shaders read weights of this LAI_TYPE_*. */
+int lai_vk_has_weight_kernel(uint32_t type);
+
+/* The device a Vulkan backend runs on. */
+const lai_vk_device_desc *lai_vk_backend_device(const lai_backend *be);
+
+#endif /* LAI_VK_BACKEND_H */

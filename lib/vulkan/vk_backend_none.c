@@ -1,0 +1,23 @@
+/* vk_backend_none.c - the Vulkan backend of a build without Vulkan support: never available. */
+#include "vk_backend.h"
+
+localai_status lai_vk_backend_new(const lai_vk_backend_params *p, lai_backend **out) {
+    (void)p;
+    *out = NULL;
+    return lai_fail(LOCALAI_STATUS_UNSUPPORTED, "vulkan: this build has no Vulkan support");
+}
+
+int lai_vk_graph_supported(const lai_graph *g) {
+    (void)g;
+    return 0;
+}
+
+const lai_vk_device_desc *lai_vk_backend_device(const lai_backend *be) {
+    (void)be;
+    return NULL;
+}
+
+int lai_vk_has_weight_kernel(uint32_t type) {
+    (void)type;
+    return 0;
+}

@@ -20,10 +20,12 @@ if [ -z "$cc" ]; then echo "run_fuzz.sh: no clang found (set CC_FUZZ)" >&2; exit
 mkdir -p "$work/corpus" "$work/seeds" "$work/artifacts"
 
 # The reader's call path: base, gguf, quant, model (not the public open/close), tokenizer;
-# compute and cpu because lib/model also holds the forward-pass builders that link them.
+# compute and cpu because lib/model also holds the forward-pass builders that link them,
+# and the Vulkan stand-ins of a build without Vulkan (lib/model chooses the device).
 srcs=""
 for f in "$root"/lib/base/*.c "$root"/lib/gguf/*.c "$root"/lib/quant/*.c "$root"/lib/model/*.c \
-         "$root"/lib/tokenizer/*.c "$root"/lib/compute/*.c "$root"/lib/cpu/*.c; do
+         "$root"/lib/tokenizer/*.c "$root"/lib/compute/*.c "$root"/lib/cpu/*.c \
+         "$root"/lib/vulkan/vk_probe_none.c "$root"/lib/vulkan/vk_backend_none.c; do
   case "$f" in */model_open.c|*/model_api.c) continue ;; esac
   srcs="$srcs $f"
 done

@@ -33,7 +33,8 @@ struct localai_model {
     /* The compute backend the model lives on (NULL: vocab_only), holding its weights
      * once for every context: weight_tensors[i] is file tensor i on the device. */
     struct lai_backend *device;
-    struct lai_buffer *weight_buffers[2];
+    struct lai_buffer **weight_buffers; /* runs of tensors, each within the device's largest buffer */
+    size_t n_weight_buffers;
     struct lai_tensor *weight_tensors;
     size_t realigned_size;
 };

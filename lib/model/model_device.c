@@ -1,46 +1,93 @@
 /* model_device.c - the model on its compute backend: the device, and every file tensor as a handle into device memory. */
 #include "model.h"
 
+#include <stdlib.h>
+
 #include "../cpu/cpu_backend.h"
 #include "../vulkan/vk_backend.h"
 
+typedef struct placed {
+    const uint8_t *data;
+    uint64_t index;
+    int region; /* 0: the file image, 1: the realigned block */
+} placed;
+
+static int by_address(const void *a, const void *b) {
+    const placed *x = a, *y = b;
+    if (x->region != y->region) return x->region < y->region ? -1 : 1;
+    return x->data < y->data ? -1 : x->data > y->data;
+}
+
 /* Handles for every tensor of the file, pointing where its data already is: the file
  * image (the mapping, or the model's copy of the file) or the block of tensors the model
- * had to realign. One device buffer wraps each of the two; on the CPU that is the memory
- * itself, on a GPU an upload made once here for every context. */
+ * had to realign. Device buffers wrap runs of consecutive tensors, each run as large as
+ * the device's largest buffer allows (on the CPU one run per block: the memory itself; on
+ * a GPU uploads of at most 1 GiB each), made once here for every context. */
 static localai_status wrap_weights(localai_model *m) {
     const lai_gguf *gg = m->gguf;
     lai_backend *dev = m->device;
     const uint8_t *base[2] = {gg->view.data, m->realigned};
     const size_t size[2] = {(size_t)gg->view.size, m->realigned_size};
-    m->weight_tensors = lai_calloc(gg->n_tensors ? (size_t)gg->n_tensors : 1, sizeof *m->weight_tensors);
-    if (m->weight_tensors == NULL) return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "no memory for tensor handles");
-    for (int r = 0; r < 2; r++) {
-        if (base[r] == NULL) continue;
-        localai_status st = dev->vt->buffer_from_host(dev, base[r], size[r], &m->weight_buffers[r]);
-        if (st != LOCALAI_STATUS_OK) return st;
+    const size_t n_t = gg->n_tensors ? (size_t)gg->n_tensors : 1;
+    m->weight_tensors = lai_calloc(n_t, sizeof *m->weight_tensors);
+    placed *order = lai_calloc(n_t, sizeof *order);
+    m->weight_buffers = lai_calloc(n_t, sizeof *m->weight_buffers);
+    if (m->weight_tensors == NULL || order == NULL || m->weight_buffers == NULL) {
+        lai_free(order);
+        return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "no memory for tensor handles");
     }
+    size_t n = 0;
     for (uint64_t i = 0; i < gg->n_tensors; i++) {
         const lai_gguf_tensor *t = &gg->tensors[i];
         lai_tensor *h = &m->weight_tensors[i];
         int64_t ne[LAI_MAX_DIMS];
         for (int d = 0; d < LAI_MAX_DIMS; d++) ne[d] = (int64_t)t->ne[d];
         /* Tensors of types no kernel reads (never bound to a role) keep an empty handle. */
-        if (!lai_tensor_set_dense(h, t->type, ne)) continue;
-        const int r = base[1] != NULL && t->data >= base[1] && t->data < base[1] + size[1];
+        if (!lai_tensor_set_dense(h, t->type, ne) || t->n_bytes == 0) continue;
         h->kind = LAI_TENSOR_EXTERNAL;
-        h->buffer = m->weight_buffers[r];
-        h->offset = (size_t)(t->data - base[r]);
         h->name = t->name;
+        const int r = base[1] != NULL && t->data >= base[1] && t->data < base[1] + size[1];
+        order[n++] = (placed){t->data, i, r};
     }
-    return LOCALAI_STATUS_OK;
+    qsort(order, n, sizeof *order, by_address);
+    localai_status st = LOCALAI_STATUS_OK;
+    for (size_t i = 0; i < n && st == LOCALAI_STATUS_OK;) {
+        /* the run: tensors from order[i] while the span fits one buffer */
+        const uint8_t *start = order[i].data;
+        const uint8_t *end = start + gg->tensors[order[i].index].n_bytes;
+        if ((size_t)(end - start) > dev->max_buffer) {
+            st = lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "%s: tensor '%s' (%llu bytes) is larger than the "
+                          "device's largest buffer (%zu bytes)", dev->vt->name, gg->tensors[order[i].index].name,
+                          (unsigned long long)gg->tensors[order[i].index].n_bytes, dev->max_buffer);
+            break;
+        }
+        size_t j = i + 1;
+        for (; j < n && order[j].region == order[i].region; j++) {
+            const uint8_t *e = order[j].data + gg->tensors[order[j].index].n_bytes;
+            if ((size_t)((e > end ? e : end) - start) > dev->max_buffer) break;
+            if (e > end) end = e;
+        }
+        lai_buffer *buf = NULL;
+        st = dev->vt->buffer_from_host(dev, start, (size_t)(end - start), &buf);
+        if (st != LOCALAI_STATUS_OK) break;
+        m->weight_buffers[m->n_weight_buffers++] = buf;
+        for (size_t k = i; k < j; k++) {
+            lai_tensor *h = &m->weight_tensors[order[k].index];
+            h->buffer = buf;
+            h->offset = (size_t)(order[k].data - start);
+        }
+        i = j;
+    }
+    lai_free(order);
+    return st;
 }
 
 /* Releases what wrap_weights made and the device, leaving the model without one. */
 static void drop_device(localai_model *m) {
-    for (int r = 0; r < 2; r++)
-        if (m->weight_buffers[r] != NULL) m->device->vt->buffer_free(m->device, m->weight_buffers[r]);
-    memset(m->weight_buffers, 0, sizeof m->weight_buffers);
+    for (size_t i = 0; i < m->n_weight_buffers; i++) m->device->vt->buffer_free(m->device, m->weight_buffers[i]);
+    lai_free(m->weight_buffers);
+    m->weight_buffers = NULL;
+    m->n_weight_buffers = 0;
     lai_free(m->weight_tensors);
     m->weight_tensors = NULL;
     m->device->vt->destroy(m->device);
@@ -97,7 +144,8 @@ static localai_status try_vulkan(localai_model *m, int32_t backend, int32_t devi
         return LOCALAI_STATUS_UNSUPPORTED;
     }
     m->backend = LOCALAI_BACKEND_VULKAN;
-    lai_log_info(&m->log, "vulkan: running on %s", lai_vk_backend_device(m->device)->name);
+    lai_log_info(&m->log, "vulkan: running on %s; weights uploaded in %zu buffer(s)",
+                 lai_vk_backend_device(m->device)->name, m->n_weight_buffers);
     return LOCALAI_STATUS_OK;
 }
 

@@ -697,6 +697,10 @@ localai_status lai_vk_backend_new(const lai_vk_backend_params *p, lai_backend **
     size_t max = VK_MAX_BUFFER;
     if (be->desc.lim.max_allocation > 0 && be->desc.lim.max_allocation < max) max = (size_t)be->desc.lim.max_allocation;
     if (be->desc.lim.max_storage_range < max) max = (size_t)be->desc.lim.max_storage_range;
+    /* LOCALAI_VULKAN_MAX_BUFFER=BYTES lowers it further: the tests split a small model's
+     * weights over many buffers as a large model's are */
+    const char *cap = getenv("LOCALAI_VULKAN_MAX_BUFFER");
+    if (cap != NULL && strtoull(cap, NULL, 10) >= 4096 && strtoull(cap, NULL, 10) < max) max = (size_t)strtoull(cap, NULL, 10);
     be->base.max_buffer = max;
     *out = &be->base;
     return LOCALAI_STATUS_OK;

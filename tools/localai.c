@@ -9,7 +9,7 @@ static const struct {
     const char *help;
 } commands[] = {
     {"version", cli_cmd_version, "print the library version and the devices found"},
-    {"devices", cli_cmd_devices, "list the CPU and Vulkan devices liblocalai can use"},
+    {"devices", cli_cmd_devices, "list the CPU and Vulkan devices liblocalai can use [--self-test]"},
     {"info", cli_cmd_info, "describe a GGUF model: MODEL [--json]"},
     {"tokenize", cli_cmd_tokenize, "-m MODEL [--no-bos] [--parse-special] (-p TEXT | -f FILE)"},
     {"detokenize", cli_cmd_detokenize, "-m MODEL ID..."},

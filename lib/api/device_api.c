@@ -1,7 +1,10 @@
 /* device_api.c - localai_device_count/get: the CPU plus any Vulkan compute devices. */
 #include "../base/platform.h"
 #include "../cpu/cpu_features.h"
+#include "../vulkan/vk_backend.h"
 #include "../vulkan/vk_probe.h"
+#include "../vulkan/vk_selftest.h"
+#include "../quant/quant.h"
 
 #include <stdio.h>
 
@@ -55,6 +58,43 @@ LOCALAI_API localai_status localai_device_get(int32_t i, localai_device_info *in
     size_t keep = info->struct_size;
     memcpy(info, &d, LAI_MIN(keep, sizeof d));
     info->struct_size = keep;
+    lai_clear_error();
+    return LOCALAI_STATUS_OK;
+}
+
+LOCALAI_API localai_status localai_device_self_test(int32_t i, char *report, size_t report_size) {
+    if (report == NULL && report_size > 0)
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "localai_device_self_test: report is NULL");
+    if (report != NULL && report_size > 0) report[0] = '\0';
+    const lai_vk_device_desc *devs;
+    int32_t n;
+    const char *why;
+    lai_vk_probe(&devs, &n, &why);
+    if (i < 0 || i > n)
+        return lai_fail(LOCALAI_STATUS_NOT_FOUND, "localai_device_self_test: no device %d (there are %d)", (int)i,
+                        (int)(n + 1));
+    if (i == 0) {
+        if (report != NULL && report_size > 0) snprintf(report, report_size, "cpu: the reference\n");
+        lai_clear_error();
+        return LOCALAI_STATUS_OK;
+    }
+    static const uint32_t types[] = {LAI_TYPE_F32,  LAI_TYPE_F16,  LAI_TYPE_BF16, LAI_TYPE_Q4_0,  LAI_TYPE_Q4_1,
+                                     LAI_TYPE_Q5_0, LAI_TYPE_Q5_1, LAI_TYPE_Q8_0, LAI_TYPE_IQ4_NL, LAI_TYPE_Q2_K,
+                                     LAI_TYPE_Q3_K, LAI_TYPE_Q4_K, LAI_TYPE_Q5_K, LAI_TYPE_Q6_K, LAI_TYPE_IQ4_XS};
+    const lai_vk_backend_params vp = {i - 1};
+    lai_backend *be = NULL;
+    localai_status st = lai_vk_backend_new(&vp, &be);
+    if (st != LOCALAI_STATUS_OK) {
+        if (report != NULL && report_size > 0) snprintf(report, report_size, "%s\n", localai_errmsg());
+        return st == LOCALAI_STATUS_OUT_OF_MEMORY ? st : LOCALAI_STATUS_BACKEND;
+    }
+    int passed = 0;
+    st = lai_vk_self_test(be, types, (int)(sizeof types / sizeof types[0]), report, report_size, &passed);
+    be->vt->destroy(be);
+    if (st != LOCALAI_STATUS_OK) return st;
+    if (!passed)
+        return lai_fail(LOCALAI_STATUS_BACKEND, "localai_device_self_test: a kernel on '%s' disagrees with the CPU "
+                        "(see the report)", devs[i - 1].name);
     lai_clear_error();
     return LOCALAI_STATUS_OK;
 }

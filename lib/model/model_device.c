@@ -5,6 +5,7 @@
 
 #include "../cpu/cpu_backend.h"
 #include "../vulkan/vk_backend.h"
+#include "../vulkan/vk_selftest.h"
 
 typedef struct placed {
     const uint8_t *data;
@@ -118,6 +119,40 @@ static const char *unsupported_weight(const localai_model *m) {
     return NULL;
 }
 
+/* Every kernel family the model needs, checked on the device against the CPU before the
+ * model trusts it (drivers miscompile; ggml-vulkan users met garbage from some). */
+static localai_status self_test(localai_model *m) {
+    uint32_t types[32];
+    int n = 0;
+    for (uint64_t i = 0; i < m->gguf->n_tensors; i++) {
+        const lai_gguf_tensor *t = &m->gguf->tensors[i];
+        int seen = t->n_dims < 2;
+        for (int j = 0; j < n && !seen; j++) seen = types[j] == t->type;
+        if (!seen && n < 32) types[n++] = t->type;
+    }
+    char report[2048];
+    int passed = 0;
+    localai_status st = lai_vk_self_test(m->device, types, n, report, sizeof report, &passed);
+    if (st != LOCALAI_STATUS_OK) return st;
+    if (!passed) {
+        /* the lines that failed, for the log */
+        char failed[1024] = "";
+        for (char *line = report; *line;) {
+            char *end = strchr(line, '\n');
+            if (end != NULL) *end = '\0';
+            if (strstr(line, "FAILED") != NULL && strlen(failed) + strlen(line) + 3 < sizeof failed) {
+                if (failed[0]) strcat(failed, "; ");
+                strcat(failed, line);
+            }
+            line = end != NULL ? end + 1 : line + strlen(line);
+        }
+        return lai_fail(LOCALAI_STATUS_BACKEND, "vulkan: the self-test on %s failed: %s",
+                        lai_vk_backend_device(m->device)->name, failed);
+    }
+    lai_log_debug(&m->log, "vulkan: self-test passed:\n%s", report);
+    return LOCALAI_STATUS_OK;
+}
+
 static localai_status try_vulkan(localai_model *m, int32_t backend, int32_t device_index) {
     const char *why = "";
     const int32_t index = vulkan_choice(backend, device_index, &why);
@@ -136,6 +171,7 @@ static localai_status try_vulkan(localai_model *m, int32_t backend, int32_t devi
     if (st == LOCALAI_STATUS_INVALID_ARGUMENT) return st; /* the host named a device that is not there */
     if (st == LOCALAI_STATUS_OK) {
         st = wrap_weights(m);
+        if (st == LOCALAI_STATUS_OK) st = self_test(m);
         if (st != LOCALAI_STATUS_OK) drop_device(m);
     }
     if (st != LOCALAI_STATUS_OK) {

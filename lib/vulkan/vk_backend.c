@@ -44,6 +44,7 @@ typedef struct vk_backend {
     VkFence xfence;
     vk_buf staging;
     vk_buf dummy; /* bound where an op has no src */
+    int broken;   /* LOCALAI_VULKAN_BREAK names a kernel made to compute wrong (-1: none) */
 } vk_backend;
 
 typedef struct vk_exec {
@@ -453,6 +454,12 @@ static localai_status vk_compute(lai_exec *e, const lai_graph *g, const lai_comp
         be->fn.vkCmdBindPipeline(ex->cb, VK_PIPELINE_BIND_POINT_COMPUTE, be->pipes[d->kernel]);
         be->fn.vkCmdBindDescriptorSets(ex->cb, VK_PIPELINE_BIND_POINT_COMPUTE, be->layout, 0, 1, &ex->sets[i], 0, NULL);
         be->fn.vkCmdPushConstants(ex->cb, be->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof d->pc, &d->pc);
+        if (d->kernel == be->broken) {
+            /* the self-test's own test: this kernel leaves half its work undone */
+            lai_vk_push half = d->pc;
+            half.n /= 2;
+            be->fn.vkCmdPushConstants(ex->cb, be->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof half, &half);
+        }
         const uint32_t x = LAI_MIN(d->groups, max_x), y = (d->groups + x - 1) / x;
         be->fn.vkCmdDispatch(ex->cb, x, y, 1);
         /* every op reads what the ones before it wrote */
@@ -702,6 +709,12 @@ localai_status lai_vk_backend_new(const lai_vk_backend_params *p, lai_backend **
     const char *cap = getenv("LOCALAI_VULKAN_MAX_BUFFER");
     if (cap != NULL && strtoull(cap, NULL, 10) >= 4096 && strtoull(cap, NULL, 10) < max) max = (size_t)strtoull(cap, NULL, 10);
     be->base.max_buffer = max;
+    be->broken = -1;
+    const char *broken = getenv("LOCALAI_VULKAN_BREAK");
+    for (int k = 0; broken != NULL && k < LAI_VK_K_COUNT; k++) {
+        char name[48];
+        if (lai_vk_kernel_name(k, name, sizeof name) != NULL && strcmp(name, broken) == 0) be->broken = k;
+    }
     *out = &be->base;
     return LOCALAI_STATUS_OK;
 }

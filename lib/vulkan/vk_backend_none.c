@@ -1,5 +1,6 @@
 /* vk_backend_none.c - the Vulkan backend of a build without Vulkan support: never available. */
 #include "vk_backend.h"
+#include "vk_selftest.h"
 
 localai_status lai_vk_backend_new(const lai_vk_backend_params *p, lai_backend **out) {
     (void)p;
@@ -20,4 +21,14 @@ const lai_vk_device_desc *lai_vk_backend_device(const lai_backend *be) {
 int lai_vk_has_weight_kernel(uint32_t type) {
     (void)type;
     return 0;
+}
+
+localai_status lai_vk_self_test(lai_backend *vk, const uint32_t *types, int n_types, char *report, size_t size,
+                                int *passed) {
+    (void)vk;
+    (void)types;
+    (void)n_types;
+    if (report != NULL && size > 0) report[0] = '\0';
+    *passed = 0;
+    return lai_fail(LOCALAI_STATUS_UNSUPPORTED, "vulkan: this build has no Vulkan support");
 }

@@ -184,13 +184,23 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: out of memory\n", nm);
         goto done;
     }
-    /* Every CPU kernel level this machine runs must meet the reference. */
+    /* Every CPU kernel level this machine runs must meet the reference; with
+     * LOCALAI_TEST_BACKEND=vulkan, the Vulkan device instead (tests/vulkan). */
+    const char *backend = getenv("LOCALAI_TEST_BACKEND");
+    const int vulkan = backend != NULL && strcmp(backend, "vulkan") == 0;
     int all_ok = 1, n_levels = 0;
-    for (int32_t level = LOCALAI_CPU_LEVEL_SCALAR; level <= LOCALAI_CPU_LEVEL_NEON; level++) {
+    for (int32_t level = LOCALAI_CPU_LEVEL_SCALAR; level <= (vulkan ? LOCALAI_CPU_LEVEL_SCALAR : LOCALAI_CPU_LEVEL_NEON);
+         level++) {
         localai_model_params mp;
         localai_model_params_init(&mp);
         mp.cpu_level = level;
+        if (vulkan) mp.backend = LOCALAI_BACKEND_VULKAN;
         localai_status st = localai_model_open(model_path, &mp, &model);
+        if (st == LOCALAI_STATUS_OK && vulkan && localai_model_backend(model) != LOCALAI_BACKEND_VULKAN) {
+            printf("%s: SKIP: no Vulkan device runs the model here\n", nm);
+            rc = SKIP;
+            goto done;
+        }
         if (st == LOCALAI_STATUS_UNSUPPORTED && level != LOCALAI_CPU_LEVEL_SCALAR &&
             strstr(localai_errmsg(), "cpu_level") != NULL)
             continue; /* this CPU does not run that level */

@@ -261,9 +261,9 @@ typedef struct localai_model_params {
     void *log_user;
     int32_t log_level;           /* messages above this level are dropped; default WARN */
     const localai_allocator *allocator; /* optional; must outlive the model */
-    /* An existing Vulkan instance/device owned by the host (games, editors), as the
-     * VkInstance, VkPhysicalDevice and VkDevice handles cast to void *, with the queue
-     * family and index to submit on. All NULL (default): liblocalai makes its own. */
+    /* Placeholders of 0.1.0, superseded by `vulkan` below (which also carries the
+     * host's vkGetInstanceProcAddr, API version and queue lock): leave them NULL and 0;
+     * a non-NULL vk_device gives INVALID_ARGUMENT. */
     void *vk_instance;
     void *vk_physical_device;
     void *vk_device;
@@ -271,7 +271,59 @@ typedef struct localai_model_params {
     uint32_t vk_queue_index;
     /* appended in 0.2.0 */
     int32_t cpu_level;           /* LOCALAI_CPU_LEVEL_*: the CPU kernels to run; default AUTO */
+    const struct localai_vulkan_interop *vulkan; /* optional: the host's own Vulkan device
+                                  * (see localai_vulkan_interop); must outlive the model */
 } localai_model_params;
+
+/* A Vulkan device the host already has (a game, an editor), for a model to run on instead
+ * of one of its own. With it set in localai_model_params.vulkan (and backend VULKAN or
+ * AUTO), the model creates no instance or device: it loads its function pointers from
+ * get_instance_proc_addr, allocates its memory and pipelines on `device`, and submits on
+ * the queue (queue_family, queue_index), calling lock_queue / unlock_queue around each
+ * vkQueueSubmit when given (a VkQueue must be externally synchronised: the host's own
+ * submissions to that queue take the same lock). It waits only for its own work, never
+ * for the device to be idle, and destroys only what it created. The device must have been
+ * created with API version >= 1.2 and what localai_vulkan_device_needs() lists as
+ * required; the model uses optional features only where the host enabled them. If the
+ * device cannot run the model (the self-test included), the model runs on the CPU and
+ * the log says why, as for a device of its own. Handles are the Vulkan handles cast to
+ * void *; get_instance_proc_addr is a PFN_vkGetInstanceProcAddr. */
+typedef void (*localai_vk_void_fn)(void);
+typedef localai_vk_void_fn (*localai_vk_get_instance_proc_addr_fn)(void *instance, const char *name);
+typedef struct localai_vulkan_interop {
+    size_t struct_size;          /* sizeof(localai_vulkan_interop) */
+    uint32_t api_version;        /* what the host created instance and device with (VK_MAKE_API_VERSION) */
+    void *instance;              /* VkInstance */
+    void *physical_device;       /* VkPhysicalDevice */
+    void *device;                /* VkDevice */
+    uint32_t queue_family;       /* a family with VK_QUEUE_COMPUTE_BIT */
+    uint32_t queue_index;
+    localai_vk_get_instance_proc_addr_fn get_instance_proc_addr; /* the host's vkGetInstanceProcAddr */
+    void (*lock_queue)(void *user);   /* optional; both or neither */
+    void (*unlock_queue)(void *user);
+    void *user;
+} localai_vulkan_interop;
+
+/* What liblocalai needs and can use from a Vulkan device, for a host that creates the
+ * device it will pass in localai_vulkan_interop. Strings are static. Features are named
+ * "StructName.member" after Vulkan's feature structs ("VkPhysicalDeviceVulkan12Features.
+ * shaderFloat16"); a host enables those it can. */
+typedef struct localai_vulkan_needs {
+    size_t struct_size;                       /* sizeof(localai_vulkan_needs), set by the caller */
+    uint32_t api_version;                     /* the least: Vulkan 1.2 */
+    const char *const *required_extensions;   /* none at present */
+    size_t n_required_extensions;
+    const char *const *optional_extensions;   /* used when enabled */
+    size_t n_optional_extensions;
+    const char *const *required_features;
+    size_t n_required_features;
+    const char *const *optional_features;
+    size_t n_optional_features;
+} localai_vulkan_needs;
+
+/* Fills *needs (its struct_size set by the caller). Works in a build without Vulkan too
+ * (the lists are the same; such a build runs every model on the CPU). */
+LOCALAI_API localai_status localai_vulkan_device_needs(localai_vulkan_needs *needs);
 
 /* CPU kernel levels (localai_model_params.cpu_level). AUTO picks the fastest this CPU
  * runs; naming another one (to compare levels, or to work around a suspected kernel

@@ -81,7 +81,7 @@ LOCALAI_API localai_status localai_device_self_test(int32_t i, char *report, siz
     static const uint32_t types[] = {LAI_TYPE_F32,  LAI_TYPE_F16,  LAI_TYPE_BF16, LAI_TYPE_Q4_0,  LAI_TYPE_Q4_1,
                                      LAI_TYPE_Q5_0, LAI_TYPE_Q5_1, LAI_TYPE_Q8_0, LAI_TYPE_IQ4_NL, LAI_TYPE_Q2_K,
                                      LAI_TYPE_Q3_K, LAI_TYPE_Q4_K, LAI_TYPE_Q5_K, LAI_TYPE_Q6_K, LAI_TYPE_IQ4_XS};
-    const lai_vk_backend_params vp = {i - 1};
+    const lai_vk_backend_params vp = {i - 1, NULL};
     lai_backend *be = NULL;
     localai_status st = lai_vk_backend_new(&vp, &be);
     if (st != LOCALAI_STATUS_OK) {
@@ -95,6 +95,37 @@ LOCALAI_API localai_status localai_device_self_test(int32_t i, char *report, siz
     if (!passed)
         return lai_fail(LOCALAI_STATUS_BACKEND, "localai_device_self_test: a kernel on '%s' disagrees with the CPU "
                         "(see the report)", devs[i - 1].name);
+    lai_clear_error();
+    return LOCALAI_STATUS_OK;
+}
+
+LOCALAI_API localai_status localai_vulkan_device_needs(localai_vulkan_needs *needs) {
+    if (needs == NULL || needs->struct_size < sizeof(size_t))
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT,
+                        "localai_vulkan_device_needs: needs is NULL or its struct_size is not set");
+    /* the first kernel tier reads every block with 32-bit loads: nothing beyond 1.2 core;
+     * the faster tiers use these where the device has them enabled */
+    static const char *const optional_extensions[] = {"VK_KHR_shader_integer_dot_product",
+                                                      "VK_KHR_cooperative_matrix"};
+    static const char *const optional_features[] = {
+        "VkPhysicalDeviceVulkan11Features.storageBuffer16BitAccess",
+        "VkPhysicalDeviceVulkan12Features.storageBuffer8BitAccess",
+        "VkPhysicalDeviceVulkan12Features.shaderFloat16",
+        "VkPhysicalDeviceVulkan12Features.shaderInt8",
+        "VkPhysicalDeviceShaderIntegerDotProductFeatures.shaderIntegerDotProduct",
+        "VkPhysicalDeviceCooperativeMatrixFeaturesKHR.cooperativeMatrix",
+    };
+    localai_vulkan_needs d;
+    memset(&d, 0, sizeof d);
+    d.struct_size = sizeof d;
+    d.api_version = (1u << 22) | (2u << 12); /* VK_API_VERSION_1_2 */
+    d.optional_extensions = optional_extensions;
+    d.n_optional_extensions = sizeof optional_extensions / sizeof optional_extensions[0];
+    d.optional_features = optional_features;
+    d.n_optional_features = sizeof optional_features / sizeof optional_features[0];
+    size_t keep = needs->struct_size;
+    memcpy(needs, &d, LAI_MIN(keep, sizeof d));
+    needs->struct_size = keep;
     lai_clear_error();
     return LOCALAI_STATUS_OK;
 }

@@ -49,8 +49,9 @@ static inline const localai_allocator *lai_model_heap(const localai_model *m) {
  * backend (LOCALAI_BACKEND_*) and device_index are the host's request: a Vulkan device
  * that cannot be used (no loader, no device, a weight type without a shader, too little
  * memory) leaves the model on the CPU, and the log says why. m->backend says where it
- * went. */
-localai_status lai_model_device_init(localai_model *m, int32_t backend, int32_t device_index);
+ * went. host (may be NULL): the host's own Vulkan device, checked by the caller. */
+localai_status lai_model_device_init(localai_model *m, int32_t backend, int32_t device_index,
+                                     const localai_vulkan_interop *host);
 void lai_model_device_free(localai_model *m);
 
 #endif /* LAI_MODEL_H */

@@ -153,9 +153,10 @@ static localai_status self_test(localai_model *m) {
     return LOCALAI_STATUS_OK;
 }
 
-static localai_status try_vulkan(localai_model *m, int32_t backend, int32_t device_index) {
+static localai_status try_vulkan(localai_model *m, int32_t backend, int32_t device_index,
+                                 const localai_vulkan_interop *host) {
     const char *why = "";
-    const int32_t index = vulkan_choice(backend, device_index, &why);
+    const int32_t index = host != NULL ? 0 : vulkan_choice(backend, device_index, &why);
     if (index < 0) {
         if (backend == LOCALAI_BACKEND_VULKAN) lai_log_warn(&m->log, "vulkan: %s; running on the CPU", why);
         else lai_log_info(&m->log, "vulkan: %s; running on the CPU", why);
@@ -166,7 +167,7 @@ static localai_status try_vulkan(localai_model *m, int32_t backend, int32_t devi
         lai_log_warn(&m->log, "vulkan: tensor '%s' has a type without a shader; running on the CPU", bad);
         return LOCALAI_STATUS_UNSUPPORTED;
     }
-    const lai_vk_backend_params vp = {index};
+    const lai_vk_backend_params vp = {index, host};
     localai_status st = lai_vk_backend_new(&vp, &m->device);
     if (st == LOCALAI_STATUS_INVALID_ARGUMENT) return st; /* the host named a device that is not there */
     if (st == LOCALAI_STATUS_OK) {
@@ -185,9 +186,10 @@ static localai_status try_vulkan(localai_model *m, int32_t backend, int32_t devi
     return LOCALAI_STATUS_OK;
 }
 
-localai_status lai_model_device_init(localai_model *m, int32_t backend, int32_t device_index) {
+localai_status lai_model_device_init(localai_model *m, int32_t backend, int32_t device_index,
+                                     const localai_vulkan_interop *host) {
     if (backend != LOCALAI_BACKEND_CPU) {
-        localai_status st = try_vulkan(m, backend, device_index);
+        localai_status st = try_vulkan(m, backend, device_index, host);
         if (st == LOCALAI_STATUS_OK || st == LOCALAI_STATUS_INVALID_ARGUMENT) return st;
     }
     m->backend = LOCALAI_BACKEND_CPU;

@@ -155,6 +155,28 @@ static localai_status choose_kernels(localai_model *m, int32_t level) {
     return LOCALAI_STATUS_OK;
 }
 
+/* The host's Vulkan device (localai_model_params.vulkan), checked and copied: the caller's
+ * struct may be older (shorter) or newer (longer, its unknown tail all zeros). */
+static localai_status host_vulkan(const localai_model_params *p, localai_vulkan_interop *out) {
+    memset(out, 0, sizeof *out);
+    if (p->vulkan == NULL) return LOCALAI_STATUS_OK;
+    localai_status st = lai_params_merge(out, sizeof *out, p->vulkan, "localai_vulkan_interop");
+    if (st != LOCALAI_STATUS_OK) return st;
+    if (out->instance == NULL || out->physical_device == NULL || out->device == NULL ||
+        out->get_instance_proc_addr == NULL)
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "localai_vulkan_interop: instance, physical_device, device "
+                        "and get_instance_proc_addr are all needed");
+    if ((out->lock_queue == NULL) != (out->unlock_queue == NULL))
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "localai_vulkan_interop: lock_queue and unlock_queue go together");
+    if (out->api_version < ((1u << 22) | (2u << 12))) /* VK_API_VERSION_1_2 */
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT,
+                        "localai_vulkan_interop: api_version %u.%u is below Vulkan 1.2", (out->api_version >> 22) & 0x7fu,
+                        (out->api_version >> 12) & 0x3ffu);
+    if (p->backend == LOCALAI_BACKEND_CPU)
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "localai_model_params: a Vulkan device with backend CPU");
+    return LOCALAI_STATUS_OK;
+}
+
 static localai_status load(localai_model *m, const char *path, const localai_model_params *p,
                            const open_state *os) {
     localai_status st;
@@ -205,7 +227,11 @@ static localai_status load(localai_model *m, const char *path, const localai_mod
         if ((st = lai_threadpool_new(LAI_MIN(lai_cpu_count(), LAI_THREADPOOL_MAX) - 1, &m->pool)) !=
             LOCALAI_STATUS_OK)
             return st;
-        if ((st = lai_model_device_init(m, p->backend, p->device_index)) != LOCALAI_STATUS_OK) return st;
+        localai_vulkan_interop host;
+        if ((st = host_vulkan(p, &host)) != LOCALAI_STATUS_OK) return st;
+        if ((st = lai_model_device_init(m, p->backend, p->device_index, p->vulkan != NULL ? &host : NULL)) !=
+            LOCALAI_STATUS_OK)
+            return st;
         if (m->realigned != NULL)
             lai_log_info(&m->log, "general.alignment %llu leaves tensors unaligned: copied %zu bytes "
                          "to aligned memory", (unsigned long long)m->gguf->alignment, m->realigned_size);
@@ -252,6 +278,10 @@ static localai_status check_params(const localai_model_params *p, localai_alloca
         p->backend != LOCALAI_BACKEND_VULKAN)
         return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "localai_model_params.backend: unknown value %d",
                         (int)p->backend);
+    if (p->vk_device != NULL || p->vk_instance != NULL || p->vk_physical_device != NULL)
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT,
+                        "localai_model_params.vk_instance/vk_physical_device/vk_device are placeholders "
+                        "of 0.1.0: pass the host's Vulkan device in localai_model_params.vulkan");
     if (p->backend == LOCALAI_BACKEND_VULKAN && p->device_index < -1)
         return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT, "localai_model_params.device_index %d is negative",
                         (int)p->device_index);

@@ -45,7 +45,17 @@ typedef struct vk_backend {
     vk_buf staging;
     vk_buf dummy; /* bound where an op has no src */
     int broken;   /* LOCALAI_VULKAN_BREAK names a kernel made to compute wrong (-1: none) */
+    int owns_device;               /* 0: the host's instance and device (destroyed by the host) */
+    localai_vulkan_interop host;   /* the host's, when !owns_device */
 } vk_backend;
+
+/* vkQueueSubmit under our lock and, on a host's queue, the host's. */
+static VkResult submit(vk_backend *be, const VkSubmitInfo *si, VkFence fence) {
+    if (!be->owns_device && be->host.lock_queue != NULL) be->host.lock_queue(be->host.user);
+    VkResult r = be->fn.vkQueueSubmit(be->queue, 1, si, fence);
+    if (!be->owns_device && be->host.unlock_queue != NULL) be->host.unlock_queue(be->host.user);
+    return r;
+}
 
 typedef struct vk_exec {
     vk_backend *be;
@@ -195,7 +205,7 @@ static localai_status copy_and_wait(vk_backend *be, VkBuffer src, VkBuffer dst, 
     r = be->fn.vkEndCommandBuffer(be->xcb);
     VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &be->xcb};
     if (r == VK_SUCCESS) r = be->fn.vkResetFences(be->dev, 1, &be->xfence);
-    if (r == VK_SUCCESS) r = be->fn.vkQueueSubmit(be->queue, 1, &si, be->xfence);
+    if (r == VK_SUCCESS) r = submit(be, &si, be->xfence);
     if (r == VK_SUCCESS) r = be->fn.vkWaitForFences(be->dev, 1, &be->xfence, VK_TRUE, FENCE_WAIT_NS);
     return r == VK_SUCCESS ? LOCALAI_STATUS_OK : vk_fail(r, "a transfer");
 }
@@ -484,7 +494,7 @@ static localai_status vk_compute(lai_exec *e, const lai_graph *g, const lai_comp
                         (unsigned)complaints);
     r = be->fn.vkResetFences(be->dev, 1, &ex->fence);
     lai_mutex_lock(be->mu); /* a VkQueue is used by one thread at a time */
-    if (r == VK_SUCCESS) r = be->fn.vkQueueSubmit(be->queue, 1, &si, ex->fence);
+    if (r == VK_SUCCESS) r = submit(be, &si, ex->fence);
     lai_mutex_unlock(be->mu);
     if (r == VK_SUCCESS) r = be->fn.vkWaitForFences(be->dev, 1, &ex->fence, VK_TRUE, FENCE_WAIT_NS);
     if (r != VK_SUCCESS) return vk_fail(r, "running a graph");
@@ -499,7 +509,9 @@ static void vk_destroy(lai_backend *b) {
     vk_backend *be = (vk_backend *)b;
     if (be == NULL) return;
     if (be->dev != VK_NULL_HANDLE) {
-        be->fn.vkDeviceWaitIdle(be->dev);
+        /* our work is over once its fences signalled (every submit is waited for); a
+         * host's device may be busy with the host's own work, never waited for here */
+        if (be->owns_device) be->fn.vkDeviceWaitIdle(be->dev);
         buf_drop(be, &be->staging);
         buf_drop(be, &be->dummy);
         for (int i = 0; i < LAI_VK_K_COUNT; i++)
@@ -508,14 +520,14 @@ static void vk_destroy(lai_backend *b) {
         if (be->xpool != VK_NULL_HANDLE) be->fn.vkDestroyCommandPool(be->dev, be->xpool, NULL);
         if (be->layout != VK_NULL_HANDLE) be->fn.vkDestroyPipelineLayout(be->dev, be->layout, NULL);
         if (be->dsl != VK_NULL_HANDLE) be->fn.vkDestroyDescriptorSetLayout(be->dev, be->dsl, NULL);
-        be->fn.vkDestroyDevice(be->dev, NULL);
+        if (be->owns_device) be->fn.vkDestroyDevice(be->dev, NULL);
     }
     if (be->messenger != VK_NULL_HANDLE) {
         PFN_vkDestroyDebugUtilsMessengerEXT drop = (PFN_vkDestroyDebugUtilsMessengerEXT)(void (*)(void))lai_vk_loader(NULL)(
             be->instance, "vkDestroyDebugUtilsMessengerEXT");
         if (drop != NULL) drop(be->instance, be->messenger, NULL);
     }
-    if (be->instance != VK_NULL_HANDLE && be->ifn.vkDestroyInstance != NULL)
+    if (be->owns_device && be->instance != VK_NULL_HANDLE && be->ifn.vkDestroyInstance != NULL)
         be->ifn.vkDestroyInstance(be->instance, NULL);
     if (be->mu != NULL) lai_mutex_free(be->mu);
     lai_free(be);
@@ -533,6 +545,9 @@ static const lai_backend_vtable vk_vtable = {
     vk_compute,
     vk_destroy,
 };
+
+static localai_status setup_objects(vk_backend *be, uint32_t queue_index);
+static localai_status finish_backend(vk_backend *be, lai_backend **out);
 
 /* LOCALAI_VULKAN_VALIDATION=1 (a developer's and CI's aid) loads the Khronos validation
  * layer: every message it sends is printed, counted, and fails the next run, so a test
@@ -643,8 +658,14 @@ static localai_status open_device(vk_backend *be, const lai_vk_device_desc *want
         be->dev = VK_NULL_HANDLE;
         return lai_fail(LOCALAI_STATUS_BACKEND, "vulkan: the driver has no %s", missing);
     }
-    be->fn.vkGetDeviceQueue(be->dev, be->qfamily, 0, &be->queue);
+    return setup_objects(be, 0);
+}
+
+/* The queue and the objects every run shares, on an opened device. */
+static localai_status setup_objects(vk_backend *be, uint32_t queue_index) {
+    be->fn.vkGetDeviceQueue(be->dev, be->qfamily, queue_index, &be->queue);
     be->ifn.vkGetPhysicalDeviceMemoryProperties(be->pd, &be->mem);
+    VkResult r;
 
     VkDescriptorSetLayoutBinding binds[N_BINDINGS];
     for (uint32_t i = 0; i < N_BINDINGS; i++)
@@ -676,8 +697,50 @@ static localai_status open_device(vk_backend *be, const lai_vk_device_desc *want
     return buf_make(be, 16, 0, &be->dummy);
 }
 
+/* The host's instance and device: function tables from its vkGetInstanceProcAddr, the
+ * physical device described as a probed one, its queue; nothing created but our objects. */
+static localai_status adopt_device(vk_backend *be, const localai_vulkan_interop *h) {
+    be->host = *h;
+    be->instance = (VkInstance)h->instance;
+    be->pd = (VkPhysicalDevice)h->physical_device;
+    be->dev = VK_NULL_HANDLE; /* set once the tables are in */
+    PFN_vkGetInstanceProcAddr gipa = (PFN_vkGetInstanceProcAddr)(void (*)(void))h->get_instance_proc_addr;
+    const char *missing = "", *why = "";
+    if (!lai_vk_load_instance_fns(gipa, be->instance, &be->ifn, &missing))
+        return lai_fail(LOCALAI_STATUS_BACKEND, "vulkan: the host's instance has no %s", missing);
+    if (!lai_vk_describe(&be->ifn, be->pd, &be->desc, &why))
+        return lai_fail(LOCALAI_STATUS_BACKEND, "vulkan: the host's device '%s' cannot be used: %s", be->desc.name, why);
+    uint32_t nq = 0;
+    be->ifn.vkGetPhysicalDeviceQueueFamilyProperties(be->pd, &nq, NULL);
+    VkQueueFamilyProperties qf[32];
+    if (nq > 32) nq = 32;
+    be->ifn.vkGetPhysicalDeviceQueueFamilyProperties(be->pd, &nq, qf);
+    if (h->queue_family >= nq || !(qf[h->queue_family].queueFlags & VK_QUEUE_COMPUTE_BIT) ||
+        h->queue_index >= qf[h->queue_family].queueCount)
+        return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT,
+                        "localai_vulkan_interop: queue family %u, index %u is not a compute queue of '%s'",
+                        h->queue_family, h->queue_index, be->desc.name);
+    if (!lai_vk_load_device_fns(be->ifn.vkGetDeviceProcAddr, (VkDevice)h->device, &be->fn, &missing))
+        return lai_fail(LOCALAI_STATUS_BACKEND, "vulkan: the host's device has no %s", missing);
+    be->dev = (VkDevice)h->device;
+    be->qfamily = h->queue_family;
+    return setup_objects(be, h->queue_index);
+}
+
 localai_status lai_vk_backend_new(const lai_vk_backend_params *p, lai_backend **out) {
     *out = NULL;
+    if (p != NULL && p->host != NULL) {
+        vk_backend *be = lai_calloc(1, sizeof *be);
+        if (be == NULL) return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "vulkan: no memory");
+        be->base.vt = &vk_vtable;
+        localai_status st = lai_mutex_new(&be->mu);
+        if (st == LOCALAI_STATUS_OK) st = adopt_device(be, p->host);
+        if (st != LOCALAI_STATUS_OK) {
+            vk_destroy(&be->base);
+            return st;
+        }
+        return finish_backend(be, out);
+    }
     const lai_vk_device_desc *devs;
     int32_t n;
     const char *why;
@@ -692,12 +755,18 @@ localai_status lai_vk_backend_new(const lai_vk_backend_params *p, lai_backend **
     vk_backend *be = lai_calloc(1, sizeof *be);
     if (be == NULL) return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "vulkan: no memory");
     be->base.vt = &vk_vtable;
+    be->owns_device = 1;
     localai_status st = lai_mutex_new(&be->mu);
     if (st == LOCALAI_STATUS_OK) st = open_device(be, &devs[index]);
     if (st != LOCALAI_STATUS_OK) {
         vk_destroy(&be->base);
         return st;
     }
+    return finish_backend(be, out);
+}
+
+/* Limits, test hooks; the backend is ready. */
+static localai_status finish_backend(vk_backend *be, lai_backend **out) {
     /* offsets reach the shaders as push constants, so any alignment works; 256 keeps every
      * tensor on a cache line and a minStorageBufferOffsetAlignment */
     be->base.alignment = LAI_MAX((size_t)256, (size_t)be->desc.lim.storage_align);

@@ -7,6 +7,7 @@
 
 typedef struct lai_vk_backend_params {
     int32_t device_index; /* among lai_vk_probe()'s devices; -1 = the first (preferred) */
+    const localai_vulkan_interop *host; /* the host's device instead (validated, complete) */
 } lai_vk_backend_params;
 
 /* Creates an instance and a logical device with one compute queue. Fails with BACKEND

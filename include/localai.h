@@ -273,6 +273,11 @@ typedef struct localai_model_params {
     int32_t cpu_level;           /* LOCALAI_CPU_LEVEL_*: the CPU kernels to run; default AUTO */
     const struct localai_vulkan_interop *vulkan; /* optional: the host's own Vulkan device
                                   * (see localai_vulkan_interop); must outlive the model */
+    const char *vulkan_pipeline_cache; /* optional: a file (UTF-8 path) that keeps the
+                                  * compiled GPU pipelines between runs: read at open when
+                                  * it exists and was made by this device and driver
+                                  * (checked; anything else is ignored), written when the
+                                  * model closes (a new file renamed over the old) */
 } localai_model_params;
 
 /* A Vulkan device the host already has (a game, an editor), for a model to run on instead

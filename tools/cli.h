@@ -44,15 +44,17 @@ int cli_parse_u64(const char *cmd, const char *flag, const char *text, uint64_t 
 int cli_parse_float(const char *cmd, const char *flag, const char *text, float *out);
 /* Where a command runs the model: --backend cpu|vulkan|auto and --device N. */
 typedef struct cli_device {
-    int32_t backend;      /* LOCALAI_BACKEND_*; default AUTO */
-    int32_t device_index; /* -1: the backend's best */
+    int32_t backend;            /* LOCALAI_BACKEND_*; default AUTO */
+    int32_t device_index;       /* -1: the backend's best */
+    const char *pipeline_cache; /* --pipeline-cache FILE, or NULL */
 } cli_device;
-#define CLI_DEVICE_DEFAULT {LOCALAI_BACKEND_AUTO, -1}
+#define CLI_DEVICE_DEFAULT {LOCALAI_BACKEND_AUTO, -1, NULL}
 #define CLI_DEVICE_USAGE                                                                  \
     "  --backend B          cpu, vulkan or auto (default: a GPU when there is one, else\n" \
     "                       the CPU; vulkan on a machine without one runs on the CPU)\n"   \
-    "  --device N           the Nth device of that backend (`localai devices` lists them)\n"
-/* Takes --backend / --device with its value: 1 when flag is one of them (*ok = 0 and a
+    "  --device N           the Nth device of that backend (`localai devices` lists them)\n" \
+    "  --pipeline-cache F   keep the GPU's compiled pipelines in file F between runs\n"
+/* Takes --backend / --device / --pipeline-cache with its value: 1 when flag is one of them (*ok = 0 and a
  * message when the value is bad), 0 when it is another flag. */
 int cli_device_flag(const char *cmd, const char *flag, const char *value, cli_device *d, int *ok);
 /* Opens `path` with warnings to stderr: the whole model, or (vocab_only) just what the

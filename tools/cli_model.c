@@ -130,6 +130,11 @@ int cli_device_flag(const char *cmd, const char *flag, const char *value, cli_de
         }
         return 1;
     }
+    if (strcmp(flag, "--pipeline-cache") == 0) {
+        d->pipeline_cache = value;
+        *ok = 1;
+        return 1;
+    }
     if (strcmp(flag, "--device") == 0) {
         *ok = cli_parse_i32(cmd, flag, value, 0, 1 << 20, &d->device_index);
         return 1;
@@ -144,6 +149,7 @@ localai_model *cli_open_model(const char *path, int flags, const cli_device *dev
     if (dev != NULL) {
         p.backend = dev->backend;
         p.device_index = dev->device_index;
+        p.vulkan_pipeline_cache = dev->pipeline_cache;
     }
     if (flags & CLI_OPEN_NO_MMAP) p.use_mmap = 0;
     if (flags & CLI_OPEN_VOCAB_ONLY) {

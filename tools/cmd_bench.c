@@ -38,7 +38,9 @@ static void bench_usage(FILE *out) {
             "Tokens are deterministic pseudo-random ids (no control or end-of-generation tokens),\n"
             "the same on every run. Before timing, one warm-up decode of min(p, n_batch) tokens\n"
             "and one single-token decode (as llama-bench), then the cache is cleared before each\n"
-            "timed run. load_ms = localai_model_open + localai_context_new; peak RSS = getrusage.\n",
+            "timed run. load_ms = localai_model_open + localai_context_new; ttft (time to first\n"
+            "token) = that plus one single-token decode, cold (first open in the process) and warm\n"
+            "(the model closed and opened again); peak RSS = getrusage.\n",
             CLI_N_THREADS_MAX, BENCH_REPS_MAX, BENCH_N_BATCH_MAX, CLI_N_CTX_MAX);
 }
 
@@ -258,6 +260,33 @@ int cli_cmd_bench(int argc, char **argv) {
         fprintf(stderr, "localai bench: the vocabulary has no ordinary tokens to make a prompt of\n");
         rc = 1;
     }
+    /* Time to first token: open, context, one single-token decode. Cold: the first open
+     * in this process (a GPU compiles its pipelines, unless --pipeline-cache holds them);
+     * warm: the model closed and opened again (the cache file now written, the driver's
+     * own caches filled). The runs below use the second model. */
+    double ttft_ms[2] = {0.0, 0.0};
+    for (int pass = 0; rc == 0 && pass < 2; pass++) {
+        if (pass == 1) {
+            localai_context_free(ctx);
+            localai_model_close(model);
+            ctx = NULL;
+            t0 = now_s();
+            model = cli_open_model(a.model_path, a.no_mmap ? CLI_OPEN_NO_MMAP : 0, &a.dev);
+            if (model == NULL) {
+                free(ids);
+                free(pp_t);
+                free(tg_t);
+                return 1;
+            }
+            if ((st = localai_context_new(model, &cp, &ctx)) != LOCALAI_STATUS_OK) {
+                rc = cli_fail("context", st);
+                break;
+            }
+        }
+        if ((st = bench_decode(ctx, ids, 1, 1)) != LOCALAI_STATUS_OK) rc = cli_fail("first decode", st);
+        else if ((st = localai_kv_clear(ctx)) != LOCALAI_STATUS_OK) rc = cli_fail("kv clear", st);
+        ttft_ms[pass] = (now_s() - t0) * 1e3;
+    }
     const localai_token *pp_ids = ids, *tg_ids = ids + a.n_prompt;
     /* Warm-up, as llama-bench: the first chunk of the prompt and one generation step, so
      * that page faults on the weights, thread start-up and buffer growth are not timed. */
@@ -319,6 +348,7 @@ int cli_cmd_bench(int argc, char **argv) {
             printf(", \"mmap\": %s", a.no_mmap ? "false" : "true");
             printf(", \"backend\": \"%s\"", localai_model_backend(model) == LOCALAI_BACKEND_VULKAN ? "vulkan" : "cpu");
             printf(", \"tg_from\": \"empty\", \"load_ms\": %.3f, \"peak_rss_mb\": %.1f", load_ms, rss_mb);
+            printf(", \"ttft_cold_ms\": %.3f, \"ttft_warm_ms\": %.3f", ttft_ms[0], ttft_ms[1]);
             printf(", \"cpu_level\": \"%s\", \"model_bytes\": %llu, \"n_params\": %llu",
                    level, (unsigned long long)localai_model_size_bytes(model),
                    (unsigned long long)localai_model_n_params(model));
@@ -339,9 +369,11 @@ int cli_cmd_bench(int argc, char **argv) {
                 printf("| %s | %.1f MiB | %.2f M | %d | %d | tg%d | %.2f | %.2f | %.2f |\n", base,
                        size_mib, params_m, (int)threads, (int)a.n_batch, (int)a.n_gen,
                        tps(a.n_gen, tg.median_s), tps(a.n_gen, tg.max_s), tps(a.n_gen, tg.min_s));
-            printf("\n%d repetitions; tg from an empty cache; n_ctx %d; load %.1f ms (%s); peak RSS "
-                   "%.1f MiB; CPU kernels: %s\n",
-                   (int)a.reps, (int)a.n_ctx, load_ms, a.no_mmap ? "read into memory" : "mapped", rss_mb, level);
+            printf("\n%d repetitions; tg from an empty cache; n_ctx %d; load %.1f ms (%s); first token "
+                   "%.1f ms cold, %.1f ms warm; peak RSS %.1f MiB; backend %s; CPU kernels: %s\n",
+                   (int)a.reps, (int)a.n_ctx, load_ms, a.no_mmap ? "read into memory" : "mapped", ttft_ms[0],
+                   ttft_ms[1], rss_mb, localai_model_backend(model) == LOCALAI_BACKEND_VULKAN ? "vulkan" : "cpu",
+                   level);
         }
     }
     free(ids);

@@ -81,7 +81,7 @@ LOCALAI_API localai_status localai_device_self_test(int32_t i, char *report, siz
     static const uint32_t types[] = {LAI_TYPE_F32,  LAI_TYPE_F16,  LAI_TYPE_BF16, LAI_TYPE_Q4_0,  LAI_TYPE_Q4_1,
                                      LAI_TYPE_Q5_0, LAI_TYPE_Q5_1, LAI_TYPE_Q8_0, LAI_TYPE_IQ4_NL, LAI_TYPE_Q2_K,
                                      LAI_TYPE_Q3_K, LAI_TYPE_Q4_K, LAI_TYPE_Q5_K, LAI_TYPE_Q6_K, LAI_TYPE_IQ4_XS};
-    const lai_vk_backend_params vp = {i - 1, NULL};
+    const lai_vk_backend_params vp = {i - 1, NULL, NULL};
     lai_backend *be = NULL;
     localai_status st = lai_vk_backend_new(&vp, &be);
     if (st != LOCALAI_STATUS_OK) {

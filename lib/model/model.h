@@ -46,11 +46,11 @@ static inline const localai_allocator *lai_model_heap(const localai_model *m) {
 }
 
 /* Creates the model's device and wraps its weights (model_device.c); the free undoes it.
- * backend (LOCALAI_BACKEND_*) and device_index are the host's request: a Vulkan device
+ * p->backend, p->device_index and p->vulkan_pipeline_cache are the host's request: a Vulkan device
  * that cannot be used (no loader, no device, a weight type without a shader, too little
  * memory) leaves the model on the CPU, and the log says why. m->backend says where it
  * went. host (may be NULL): the host's own Vulkan device, checked by the caller. */
-localai_status lai_model_device_init(localai_model *m, int32_t backend, int32_t device_index,
+localai_status lai_model_device_init(localai_model *m, const localai_model_params *p,
                                      const localai_vulkan_interop *host);
 void lai_model_device_free(localai_model *m);
 

@@ -154,7 +154,7 @@ static localai_status self_test(localai_model *m) {
 }
 
 static localai_status try_vulkan(localai_model *m, int32_t backend, int32_t device_index,
-                                 const localai_vulkan_interop *host) {
+                                 const localai_vulkan_interop *host, const char *pipeline_cache) {
     const char *why = "";
     const int32_t index = host != NULL ? 0 : vulkan_choice(backend, device_index, &why);
     if (index < 0) {
@@ -167,8 +167,23 @@ static localai_status try_vulkan(localai_model *m, int32_t backend, int32_t devi
         lai_log_warn(&m->log, "vulkan: tensor '%s' has a type without a shader; running on the CPU", bad);
         return LOCALAI_STATUS_UNSUPPORTED;
     }
-    const lai_vk_backend_params vp = {index, host};
+    const lai_vk_backend_params vp = {index, host, pipeline_cache};
     localai_status st = lai_vk_backend_new(&vp, &m->device);
+    if (st == LOCALAI_STATUS_OK) {
+        /* planned before anything is uploaded: the weights and room for a context's KV
+         * cache and work buffers (an eighth more, at least 64 MiB) within device memory */
+        const lai_vk_device_desc *d = lai_vk_backend_device(m->device);
+        const uint64_t need = m->size_bytes + LAI_MAX(m->size_bytes / 8, (uint64_t)64 << 20);
+        if (d->memory_bytes > 0 && need > d->memory_bytes) {
+            st = lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY,
+                          "vulkan: the model needs about %llu MiB on the device (%llu MiB of weights and room "
+                          "for a context), '%s' has %llu MiB",
+                          (unsigned long long)(need >> 20), (unsigned long long)(m->size_bytes >> 20), d->name,
+                          (unsigned long long)(d->memory_bytes >> 20));
+            m->device->vt->destroy(m->device);
+            m->device = NULL;
+        }
+    }
     if (st == LOCALAI_STATUS_INVALID_ARGUMENT) return st; /* the host named a device that is not there */
     if (st == LOCALAI_STATUS_OK) {
         st = wrap_weights(m);
@@ -186,10 +201,10 @@ static localai_status try_vulkan(localai_model *m, int32_t backend, int32_t devi
     return LOCALAI_STATUS_OK;
 }
 
-localai_status lai_model_device_init(localai_model *m, int32_t backend, int32_t device_index,
+localai_status lai_model_device_init(localai_model *m, const localai_model_params *p,
                                      const localai_vulkan_interop *host) {
-    if (backend != LOCALAI_BACKEND_CPU) {
-        localai_status st = try_vulkan(m, backend, device_index, host);
+    if (p->backend != LOCALAI_BACKEND_CPU) {
+        localai_status st = try_vulkan(m, p->backend, p->device_index, host, p->vulkan_pipeline_cache);
         if (st == LOCALAI_STATUS_OK || st == LOCALAI_STATUS_INVALID_ARGUMENT) return st;
     }
     m->backend = LOCALAI_BACKEND_CPU;

@@ -229,7 +229,7 @@ static localai_status load(localai_model *m, const char *path, const localai_mod
             return st;
         localai_vulkan_interop host;
         if ((st = host_vulkan(p, &host)) != LOCALAI_STATUS_OK) return st;
-        if ((st = lai_model_device_init(m, p->backend, p->device_index, p->vulkan != NULL ? &host : NULL)) !=
+        if ((st = lai_model_device_init(m, p, p->vulkan != NULL ? &host : NULL)) !=
             LOCALAI_STATUS_OK)
             return st;
         if (m->realigned != NULL)

@@ -46,6 +46,9 @@ typedef struct vk_backend {
     vk_buf dummy; /* bound where an op has no src */
     int broken;   /* LOCALAI_VULKAN_BREAK names a kernel made to compute wrong (-1: none) */
     int owns_device;               /* 0: the host's instance and device (destroyed by the host) */
+    VkPipelineCache cache;         /* every pipeline is made through it */
+    char *cache_path;              /* where it is kept between runs (NULL: nowhere) */
+    int cache_dirty;               /* a pipeline was made since it was read */
     localai_vulkan_interop host;   /* the host's, when !owns_device */
 } vk_backend;
 
@@ -286,6 +289,97 @@ static localai_status vk_buffer_from_host(lai_backend *b, const void *data, size
 
 /* ---- pipelines ---------------------------------------------------------------------------- */
 
+/* ---- the pipeline cache file -------------------------------------------------------------
+ * The driver's cache data, behind a header of ours: "LAIPC1\0\0", the data's length and its
+ * FNV-1a hash, then the data, whose own header (Vulkan's) names the vendor, device and
+ * pipelineCacheUUID. A file that is short, altered, or made by another device or driver is
+ * not handed to the driver (drivers trust what they are given more than they should): the
+ * pipelines are then compiled anew and the file is replaced when the model closes. */
+#define CACHE_MAGIC "LAIPC1\0\0"
+#define CACHE_MAX ((uint64_t)256 << 20)
+
+static uint64_t fnv1a(const uint8_t *p, size_t n) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ull;
+    return h;
+}
+
+/* The cache data in the file at path if it is whole and this device's, else NULL. */
+static uint8_t *cache_read(const vk_backend *be, const char *path, size_t *size) {
+    lai_file *f = NULL;
+    uint64_t n = 0;
+    uint8_t head[24];
+    *size = 0;
+    if (lai_file_open_read(path, &f, &n) != LOCALAI_STATUS_OK) {
+        lai_clear_error();
+        return NULL; /* none yet */
+    }
+    uint8_t *data = NULL;
+    if (n > sizeof head && n - sizeof head <= CACHE_MAX && lai_file_read_at(f, head, sizeof head, 0) == LOCALAI_STATUS_OK &&
+        memcmp(head, CACHE_MAGIC, 8) == 0) {
+        uint64_t len, hash;
+        memcpy(&len, head + 8, 8);
+        memcpy(&hash, head + 16, 8);
+        if (len == n - sizeof head && len >= 32 && (data = lai_malloc((size_t)len)) != NULL) {
+            uint32_t hdr[4];
+            if (lai_file_read_at(f, data, (size_t)len, sizeof head) != LOCALAI_STATUS_OK || fnv1a(data, (size_t)len) != hash) {
+                lai_free(data);
+                data = NULL;
+            } else {
+                /* VkPipelineCacheHeaderVersionOne: size, version, vendor, device, uuid */
+                memcpy(hdr, data, sizeof hdr);
+                if (hdr[0] < 32 || hdr[1] != VK_PIPELINE_CACHE_HEADER_VERSION_ONE || hdr[2] != be->desc.vendor_id ||
+                    hdr[3] != be->desc.device_id || memcmp(data + 16, be->desc.cache_uuid, 16) != 0) {
+                    lai_free(data);
+                    data = NULL;
+                } else {
+                    *size = (size_t)len;
+                }
+            }
+        }
+    }
+    lai_file_close(f);
+    lai_clear_error();
+    return data;
+}
+
+static void cache_save(vk_backend *be) {
+    size_t n = 0;
+    if (be->fn.vkGetPipelineCacheData(be->dev, be->cache, &n, NULL) != VK_SUCCESS || n == 0 || n > CACHE_MAX) return;
+    uint8_t *data = lai_malloc(n);
+    if (data == NULL) return;
+    lai_file_temp tmp;
+    if (be->fn.vkGetPipelineCacheData(be->dev, be->cache, &n, data) == VK_SUCCESS &&
+        lai_file_temp_create(be->cache_path, &tmp) == LOCALAI_STATUS_OK) {
+        uint8_t head[24];
+        const uint64_t len = n, hash = fnv1a(data, n);
+        memcpy(head, CACHE_MAGIC, 8);
+        memcpy(head + 8, &len, 8);
+        memcpy(head + 16, &hash, 8);
+        if (fwrite(head, 1, sizeof head, tmp.file) == sizeof head && fwrite(data, 1, n, tmp.file) == n)
+            lai_file_temp_commit(&tmp, be->cache_path);
+        else
+            lai_file_temp_discard(&tmp);
+    }
+    lai_clear_error(); /* a cache that cannot be written costs the next start time, nothing else */
+    lai_free(data);
+}
+
+static localai_status cache_open(vk_backend *be, const char *path) {
+    size_t n = 0;
+    uint8_t *data = NULL;
+    if (path != NULL) {
+        be->cache_path = lai_strdup(path);
+        if (be->cache_path == NULL) return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "vulkan: no memory");
+        data = cache_read(be, path, &n);
+    }
+    VkPipelineCacheCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO, .initialDataSize = n,
+                                    .pInitialData = data};
+    VkResult r = be->fn.vkCreatePipelineCache(be->dev, &ci, NULL, &be->cache);
+    lai_free(data);
+    return r == VK_SUCCESS ? LOCALAI_STATUS_OK : vk_fail(r, "vkCreatePipelineCache");
+}
+
 /* The pipeline of a kernel, made on first use. Called with mu held. */
 static localai_status pipeline(vk_backend *be, int kernel, VkPipeline *out) {
     if (be->pipes[kernel] != VK_NULL_HANDLE) {
@@ -309,7 +403,8 @@ static localai_status pipeline(vk_backend *be, int kernel, VkPipeline *out) {
                   .module = mod,
                   .pName = "main"},
         .layout = be->layout};
-    r = be->fn.vkCreateComputePipelines(be->dev, VK_NULL_HANDLE, 1, &pi, NULL, &be->pipes[kernel]);
+    r = be->fn.vkCreateComputePipelines(be->dev, be->cache, 1, &pi, NULL, &be->pipes[kernel]);
+    be->cache_dirty = 1;
     be->fn.vkDestroyShaderModule(be->dev, mod, NULL);
     if (r != VK_SUCCESS) {
         be->pipes[kernel] = VK_NULL_HANDLE;
@@ -516,6 +611,10 @@ static void vk_destroy(lai_backend *b) {
         buf_drop(be, &be->dummy);
         for (int i = 0; i < LAI_VK_K_COUNT; i++)
             if (be->pipes[i] != VK_NULL_HANDLE) be->fn.vkDestroyPipeline(be->dev, be->pipes[i], NULL);
+        if (be->cache != VK_NULL_HANDLE) {
+            if (be->cache_path != NULL && be->cache_dirty) cache_save(be);
+            be->fn.vkDestroyPipelineCache(be->dev, be->cache, NULL);
+        }
         if (be->xfence != VK_NULL_HANDLE) be->fn.vkDestroyFence(be->dev, be->xfence, NULL);
         if (be->xpool != VK_NULL_HANDLE) be->fn.vkDestroyCommandPool(be->dev, be->xpool, NULL);
         if (be->layout != VK_NULL_HANDLE) be->fn.vkDestroyPipelineLayout(be->dev, be->layout, NULL);
@@ -530,6 +629,7 @@ static void vk_destroy(lai_backend *b) {
     if (be->owns_device && be->instance != VK_NULL_HANDLE && be->ifn.vkDestroyInstance != NULL)
         be->ifn.vkDestroyInstance(be->instance, NULL);
     if (be->mu != NULL) lai_mutex_free(be->mu);
+    lai_free(be->cache_path);
     lai_free(be);
 }
 
@@ -547,7 +647,7 @@ static const lai_backend_vtable vk_vtable = {
 };
 
 static localai_status setup_objects(vk_backend *be, uint32_t queue_index);
-static localai_status finish_backend(vk_backend *be, lai_backend **out);
+static localai_status finish_backend(vk_backend *be, const char *cache_path, lai_backend **out);
 
 /* LOCALAI_VULKAN_VALIDATION=1 (a developer's and CI's aid) loads the Khronos validation
  * layer: every message it sends is printed, counted, and fails the next run, so a test
@@ -739,7 +839,7 @@ localai_status lai_vk_backend_new(const lai_vk_backend_params *p, lai_backend **
             vk_destroy(&be->base);
             return st;
         }
-        return finish_backend(be, out);
+        return finish_backend(be, p->pipeline_cache, out);
     }
     const lai_vk_device_desc *devs;
     int32_t n;
@@ -762,11 +862,16 @@ localai_status lai_vk_backend_new(const lai_vk_backend_params *p, lai_backend **
         vk_destroy(&be->base);
         return st;
     }
-    return finish_backend(be, out);
+    return finish_backend(be, p != NULL ? p->pipeline_cache : NULL, out);
 }
 
-/* Limits, test hooks; the backend is ready. */
-static localai_status finish_backend(vk_backend *be, lai_backend **out) {
+/* The pipeline cache, limits, test hooks; the backend is ready. */
+static localai_status finish_backend(vk_backend *be, const char *cache_path, lai_backend **out) {
+    localai_status st = cache_open(be, cache_path);
+    if (st != LOCALAI_STATUS_OK) {
+        vk_destroy(&be->base);
+        return st;
+    }
     /* offsets reach the shaders as push constants, so any alignment works; 256 keeps every
      * tensor on a cache line and a minStorageBufferOffsetAlignment */
     be->base.alignment = LAI_MAX((size_t)256, (size_t)be->desc.lim.storage_align);

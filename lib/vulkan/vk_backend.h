@@ -8,6 +8,7 @@
 typedef struct lai_vk_backend_params {
     int32_t device_index; /* among lai_vk_probe()'s devices; -1 = the first (preferred) */
     const localai_vulkan_interop *host; /* the host's device instead (validated, complete) */
+    const char *pipeline_cache;         /* a file for compiled pipelines, or NULL */
 } lai_vk_backend_params;
 
 /* Creates an instance and a logical device with one compute queue. Fails with BACKEND

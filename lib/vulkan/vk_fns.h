@@ -34,7 +34,8 @@
     X(vkAllocateCommandBuffers) X(vkResetCommandPool) X(vkBeginCommandBuffer)             \
     X(vkEndCommandBuffer) X(vkCmdBindPipeline) X(vkCmdBindDescriptorSets)                 \
     X(vkCmdPushConstants) X(vkCmdDispatch) X(vkCmdPipelineBarrier) X(vkCmdCopyBuffer)     \
-    X(vkCreateFence) X(vkDestroyFence) X(vkResetFences) X(vkWaitForFences)
+    X(vkCreateFence) X(vkDestroyFence) X(vkResetFences) X(vkWaitForFences)                \
+    X(vkCreatePipelineCache) X(vkDestroyPipelineCache) X(vkGetPipelineCacheData)
 
 #define LAI_VK_DECLARE_FN(name) PFN_##name name;
 

@@ -74,6 +74,7 @@ int lai_vk_describe(const void *fns, void *physical_device, lai_vk_device_desc *
     out->type = (int32_t)props.deviceType;
     out->is_software = props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
     memcpy(out->uuid, p11.deviceUUID, sizeof out->uuid);
+    memcpy(out->cache_uuid, props.pipelineCacheUUID, sizeof out->cache_uuid);
     snprintf(out->driver, sizeof out->driver, "Vulkan %u.%u, %s %s",
              VK_API_VERSION_MAJOR(props.apiVersion), VK_API_VERSION_MINOR(props.apiVersion),
              p12.driverName, p12.driverInfo);

@@ -33,6 +33,7 @@ typedef struct lai_vk_device_desc {
     char name[128];
     char driver[128];         /* "Vulkan 1.3, Mesa 22.3.6 (llvmpipe)" */
     uint8_t uuid[16];         /* VkPhysicalDeviceIDProperties.deviceUUID */
+    uint8_t cache_uuid[16];   /* VkPhysicalDeviceProperties.pipelineCacheUUID */
     uint32_t api_version;
     uint32_t vendor_id, device_id;
     int32_t type;             /* VkPhysicalDeviceType */

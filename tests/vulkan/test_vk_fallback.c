@@ -2,12 +2,17 @@
  *
  *   test_vk_fallback broken     with LOCALAI_VULKAN_BREAK=rope: the self-test names rope,
  *                               the model runs on the CPU, the log says why
- *   test_vk_fallback no-driver  with VK_ICD_FILENAMES naming no driver: one device (the
- *                               CPU), a Vulkan model opens on the CPU and says why
+ *   test_vk_fallback no-driver  with VK_ICD_FILENAMES naming no driver, or the loader
+ *                               hidden: one device (the CPU), a Vulkan model opens on the
+ *                               CPU and says why
  *   test_vk_fallback contexts   two contexts of one Vulkan model decode in turn and give
  *                               the logits one context gives
+ *   test_vk_fallback cache      the pipeline cache file: written, read back, and ignored
+ *                               when altered, garbage, truncated or unwritable
  */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
+#include <unistd.h>
 
 #include "localai.h"
 #include "test_util.h"
@@ -126,13 +131,76 @@ static void test_contexts(void) {
     localai_model_close(m);
 }
 
+/* The pipeline cache file: written at close with our header, and a file that is not one
+ * (garbage, truncated, altered) never reaches the driver: the model opens and decodes. */
+static int open_decode_close(const char *cache) {
+    localai_model_params p;
+    localai_model_params_init(&p);
+    p.backend = LOCALAI_BACKEND_VULKAN;
+    p.vulkan_pipeline_cache = cache;
+    localai_model *m = NULL;
+    CHECK_STATUS(localai_model_open(test_shared_path("models/stories260K.gguf"), &p, &m), LOCALAI_STATUS_OK);
+    if (m == NULL) return 0;
+    const int on_vulkan = localai_model_backend(m) == LOCALAI_BACKEND_VULKAN;
+    localai_context *c = new_ctx(m);
+    decode_one(c, 1);
+    localai_context_free(c);
+    localai_model_close(m);
+    return on_vulkan;
+}
+
+static void test_cache(void) {
+    char path[] = "/tmp/localai-cache-test-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd < 0) return;
+    close(fd);
+    remove(path); /* start without a file */
+    if (!open_decode_close(path)) {
+        printf("SKIP: no Vulkan device runs the model here\n");
+        exit(77);
+    }
+    FILE *f = fopen(path, "rb");
+    char head[8] = {0};
+    CHECK(f != NULL && fread(head, 1, 8, f) == 8 && memcmp(head, "LAIPC1", 6) == 0);
+    if (f) fclose(f);
+    CHECK(open_decode_close(path)); /* read back */
+    /* one byte altered past our header: the hash no longer matches */
+    f = fopen(path, "r+b");
+    if (f != NULL) {
+        fseek(f, 30, SEEK_SET);
+        int ch = fgetc(f);
+        fseek(f, 30, SEEK_SET);
+        fputc(ch ^ 0x5a, f);
+        fclose(f);
+    }
+    CHECK(open_decode_close(path));
+    /* garbage, and a truncated file */
+    f = fopen(path, "wb");
+    if (f != NULL) {
+        for (int i = 0; i < 200; i++) fputc((i * 7919) & 0xff, f);
+        fclose(f);
+    }
+    CHECK(open_decode_close(path));
+    f = fopen(path, "wb");
+    if (f != NULL) {
+        fwrite("LAIPC1\0\0\xff\xff", 1, 10, f);
+        fclose(f);
+    }
+    CHECK(open_decode_close(path));
+    /* a folder that cannot be written: the model still runs */
+    CHECK(open_decode_close("/nonexistent-dir/cache.bin"));
+    remove(path);
+}
+
 int main(int argc, char **argv) {
     const char *mode = argc > 1 ? argv[1] : "";
     if (strcmp(mode, "broken") == 0) test_broken();
     else if (strcmp(mode, "no-driver") == 0) test_no_driver();
     else if (strcmp(mode, "contexts") == 0) test_contexts();
+    else if (strcmp(mode, "cache") == 0) test_cache();
     else {
-        fprintf(stderr, "usage: test_vk_fallback broken|no-driver|contexts\n");
+        fprintf(stderr, "usage: test_vk_fallback broken|no-driver|contexts|cache\n");
         return 2;
     }
     return test_finish("test_vk_fallback");

@@ -381,7 +381,7 @@ static void test_attention(void) {
 }
 
 int main(void) {
-    lai_vk_backend_params p = {-1, NULL};
+    lai_vk_backend_params p = {-1, NULL, NULL};
     localai_status st = lai_vk_backend_new(&p, &vk);
     if (st != LOCALAI_STATUS_OK) {
         printf("SKIP: no Vulkan device: %s\n", localai_errmsg());

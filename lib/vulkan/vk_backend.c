@@ -73,6 +73,12 @@ typedef struct vk_exec {
     VkDescriptorBufferInfo *infos;
     VkWriteDescriptorSet *writes;
     int32_t cap; /* ops the arrays above hold */
+    /* what the command buffer holds: a run whose dispatches and buffers are the same (a
+     * generation step: positions, lengths and the mask are data in buffers, not push
+     * constants) submits it again without recording anything */
+    lai_vk_dispatch *rec_disp;
+    VkDescriptorBufferInfo *rec_infos;
+    int32_t rec_n; /* 0: nothing recorded */
 } vk_exec;
 
 static localai_status vk_fail(VkResult r, const char *what) {
@@ -454,6 +460,8 @@ static void vk_exec_free(lai_exec *e) {
     lai_free(ex->disp);
     lai_free(ex->infos);
     lai_free(ex->writes);
+    lai_free(ex->rec_disp);
+    lai_free(ex->rec_infos);
     lai_free(ex);
 }
 
@@ -467,13 +475,19 @@ static localai_status exec_reserve(vk_exec *ex, int32_t n) {
     lai_free(ex->disp);
     lai_free(ex->infos);
     lai_free(ex->writes);
+    lai_free(ex->rec_disp);
+    lai_free(ex->rec_infos);
     ex->cap = 0;
+    ex->rec_n = 0;
     ex->sets = lai_calloc((size_t)cap, sizeof *ex->sets);
     ex->layouts = lai_calloc((size_t)cap, sizeof *ex->layouts);
     ex->disp = lai_calloc((size_t)cap, sizeof *ex->disp);
     ex->infos = lai_calloc((size_t)cap * N_BINDINGS, sizeof *ex->infos);
     ex->writes = lai_calloc((size_t)cap, sizeof *ex->writes);
-    if (ex->sets == NULL || ex->layouts == NULL || ex->disp == NULL || ex->infos == NULL || ex->writes == NULL)
+    ex->rec_disp = lai_calloc((size_t)cap, sizeof *ex->rec_disp);
+    ex->rec_infos = lai_calloc((size_t)cap * N_BINDINGS, sizeof *ex->rec_infos);
+    if (ex->sets == NULL || ex->layouts == NULL || ex->disp == NULL || ex->infos == NULL || ex->writes == NULL ||
+        ex->rec_disp == NULL || ex->rec_infos == NULL)
         return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "vulkan: no memory for a run of %d ops", (int)n);
     for (int32_t i = 0; i < cap; i++) ex->layouts[i] = be->dsl;
     if (ex->dpool != VK_NULL_HANDLE) be->fn.vkDestroyDescriptorPool(be->dev, ex->dpool, NULL);
@@ -494,26 +508,11 @@ static VkBuffer vk_handle_of(const vk_backend *be, const lai_tensor *t) {
     return ((const vk_buf *)t->buffer->impl)->buf;
 }
 
-static localai_status vk_compute(lai_exec *e, const lai_graph *g, const lai_compute_opts *opts) {
-    vk_exec *ex = (vk_exec *)e;
+/* Pipelines (made once per backend), one descriptor set per op and the command buffer of
+ * the run whose dispatches are in ex->disp and buffers in ex->infos. */
+static localai_status record(vk_exec *ex, const lai_graph *g) {
     vk_backend *be = ex->be;
-    if (g->status != LOCALAI_STATUS_OK) return g->status;
-    if (g->n_ops == 0) return LOCALAI_STATUS_OK;
-    localai_status st = exec_reserve(ex, g->n_ops);
-    if (st != LOCALAI_STATUS_OK) return st;
-    for (int32_t i = 0; i < g->n_ops; i++) {
-        const lai_op *op = &g->ops[i];
-        const char *why = "";
-        if (op->dst->buffer == NULL || op->dst->buffer->backend != &be->base)
-            return lai_fail(LOCALAI_STATUS_INTERNAL, "vulkan: op %d (%s) writes memory of another backend", (int)i,
-                            lai_op_name(op->kind));
-        for (int s = 0; s < LAI_OP_MAX_SRC; s++)
-            if (op->src[s] != NULL && (op->src[s]->buffer == NULL || op->src[s]->buffer->backend != &be->base))
-                return lai_fail(LOCALAI_STATUS_INTERNAL, "vulkan: op %d (%s) reads memory of another backend",
-                                (int)i, lai_op_name(op->kind));
-        if (!lai_vk_op_prepare(op, &ex->disp[i], &why))
-            return lai_fail(LOCALAI_STATUS_UNSUPPORTED, "vulkan: op %d (%s): %s", (int)i, lai_op_name(op->kind), why);
-    }
+    localai_status st = LOCALAI_STATUS_OK;
     /* pipelines first (made once per backend), then one descriptor set per op */
     lai_mutex_lock(be->mu);
     for (int32_t i = 0; i < g->n_ops && st == LOCALAI_STATUS_OK; i++) {
@@ -530,11 +529,7 @@ static localai_status vk_compute(lai_exec *e, const lai_graph *g, const lai_comp
     if (r == VK_SUCCESS) r = be->fn.vkAllocateDescriptorSets(be->dev, &dai, ex->sets);
     if (r != VK_SUCCESS) return vk_fail(r, "vkAllocateDescriptorSets");
     for (int32_t i = 0; i < g->n_ops; i++) {
-        const lai_op *op = &g->ops[i];
         VkDescriptorBufferInfo *bi = ex->infos + (size_t)i * N_BINDINGS;
-        bi[0] = (VkDescriptorBufferInfo){vk_handle_of(be, op->dst), 0, VK_WHOLE_SIZE};
-        for (int s = 0; s < LAI_OP_MAX_SRC; s++)
-            bi[1 + s] = (VkDescriptorBufferInfo){vk_handle_of(be, op->src[s]), 0, VK_WHOLE_SIZE};
         ex->writes[i] = (VkWriteDescriptorSet){.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
                                                .dstSet = ex->sets[i],
                                                .dstBinding = 0,
@@ -545,8 +540,7 @@ static localai_status vk_compute(lai_exec *e, const lai_graph *g, const lai_comp
     be->fn.vkUpdateDescriptorSets(be->dev, (uint32_t)g->n_ops, ex->writes, 0, NULL);
 
     r = be->fn.vkResetCommandPool(be->dev, ex->pool, 0);
-    VkCommandBufferBeginInfo begin = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
-                                      .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
+    VkCommandBufferBeginInfo begin = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
     if (r == VK_SUCCESS) r = be->fn.vkBeginCommandBuffer(ex->cb, &begin);
     if (r != VK_SUCCESS) return vk_fail(r, "recording a run");
     const uint32_t max_x = LAI_MAX(1u, LAI_MIN(be->desc.lim.max_workgroups_x, 65535u));
@@ -580,6 +574,50 @@ static localai_status vk_compute(lai_exec *e, const lai_graph *g, const lai_comp
                                 NULL);
     r = be->fn.vkEndCommandBuffer(ex->cb);
     if (r != VK_SUCCESS) return vk_fail(r, "recording a run");
+    return LOCALAI_STATUS_OK;
+}
+
+static localai_status vk_compute(lai_exec *e, const lai_graph *g, const lai_compute_opts *opts) {
+    vk_exec *ex = (vk_exec *)e;
+    vk_backend *be = ex->be;
+    if (g->status != LOCALAI_STATUS_OK) return g->status;
+    if (g->n_ops == 0) return LOCALAI_STATUS_OK;
+    localai_status st = exec_reserve(ex, g->n_ops);
+    if (st != LOCALAI_STATUS_OK) return st;
+    for (int32_t i = 0; i < g->n_ops; i++) {
+        const lai_op *op = &g->ops[i];
+        const char *why = "";
+        if (op->dst->buffer == NULL || op->dst->buffer->backend != &be->base)
+            return lai_fail(LOCALAI_STATUS_INTERNAL, "vulkan: op %d (%s) writes memory of another backend", (int)i,
+                            lai_op_name(op->kind));
+        for (int s = 0; s < LAI_OP_MAX_SRC; s++)
+            if (op->src[s] != NULL && (op->src[s]->buffer == NULL || op->src[s]->buffer->backend != &be->base))
+                return lai_fail(LOCALAI_STATUS_INTERNAL, "vulkan: op %d (%s) reads memory of another backend",
+                                (int)i, lai_op_name(op->kind));
+        if (!lai_vk_op_prepare(op, &ex->disp[i], &why))
+            return lai_fail(LOCALAI_STATUS_UNSUPPORTED, "vulkan: op %d (%s): %s", (int)i, lai_op_name(op->kind), why);
+    }
+    for (int32_t i = 0; i < g->n_ops; i++) {
+        const lai_op *op = &g->ops[i];
+        VkDescriptorBufferInfo *bi = ex->infos + (size_t)i * N_BINDINGS;
+        bi[0] = (VkDescriptorBufferInfo){vk_handle_of(be, op->dst), 0, VK_WHOLE_SIZE};
+        for (int s = 0; s < LAI_OP_MAX_SRC; s++)
+            bi[1 + s] = (VkDescriptorBufferInfo){vk_handle_of(be, op->src[s]), 0, VK_WHOLE_SIZE};
+    }
+    const size_t disp_bytes = (size_t)g->n_ops * sizeof *ex->disp, info_bytes = (size_t)g->n_ops * N_BINDINGS * sizeof *ex->infos;
+    const int same = ex->rec_n == g->n_ops && memcmp(ex->rec_disp, ex->disp, disp_bytes) == 0 &&
+                     memcmp(ex->rec_infos, ex->infos, info_bytes) == 0;
+    if (!same) {
+        st = record(ex, g);
+        if (st != LOCALAI_STATUS_OK) {
+            ex->rec_n = 0;
+            return st;
+        }
+        memcpy(ex->rec_disp, ex->disp, disp_bytes);
+        memcpy(ex->rec_infos, ex->infos, info_bytes);
+        ex->rec_n = g->n_ops;
+    }
+    VkResult r;
     if (opts != NULL && opts->abort_callback != NULL && opts->abort_callback(opts->abort_user) != 0)
         return lai_fail(LOCALAI_STATUS_CANCELLED, "decode cancelled by the abort callback");
     VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &ex->cb};

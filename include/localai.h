@@ -220,12 +220,14 @@ LOCALAI_API localai_status localai_device_get(int32_t i, localai_device_info *in
 /* Checks device `i` as a model does before it trusts a Vulkan device: every kernel family
  * (element-wise ops, RMS norm, rope, KV store and attention, and matrix products and row
  * lookups for every weight type) runs on small inputs and is compared with the CPU's
- * reference kernels. Writes a NUL-terminated report, one line per family ("rope: ok
- * (relative error 2.1e-07, tolerance 1e-03)"), truncated to report_size (report may be
- * NULL when report_size is 0). Returns OK when every family agrees, BACKEND when one
- * does not or the device cannot be used (the report and the message say which and by
- * how much), NOT_FOUND past the end. Device 0, the CPU, is the reference: OK. Takes
- * about a second on a software device; thread-safe. */
+ * reference kernels, first with the fastest kernel tier the device's features allow; a
+ * tier that disagrees is dropped for the next slower one, as a model would. Writes a
+ * NUL-terminated report: "tier subgroup:" and one line per family ("rope: ok (relative
+ * error 2.1e-07, tolerance 1e-03)") for each tier tried, truncated to report_size (report
+ * may be NULL when report_size is 0). Returns OK when a tier agrees (the device is
+ * usable; the report shows any tier that did not), BACKEND when none does or the device
+ * cannot be used (the report and the message say which kernel and by how much),
+ * NOT_FOUND past the end. Device 0, the CPU, is the reference: OK. Thread-safe. */
 LOCALAI_API localai_status localai_device_self_test(int32_t i, char *report, size_t report_size);
 
 /* ---------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 
 #include "../cpu/cpu_backend.h"
 #include "../vulkan/vk_backend.h"
+#include "../vulkan/vk_ops.h"
 #include "../vulkan/vk_selftest.h"
 
 typedef struct placed {
@@ -130,11 +131,12 @@ static localai_status self_test(localai_model *m) {
         for (int j = 0; j < n && !seen; j++) seen = types[j] == t->type;
         if (!seen && n < 32) types[n++] = t->type;
     }
-    char report[2048];
+    char report[4096];
     int passed = 0;
+    const int tier = lai_vk_backend_tier(m->device);
     localai_status st = lai_vk_self_test(m->device, types, n, report, sizeof report, &passed);
     if (st != LOCALAI_STATUS_OK) return st;
-    if (!passed) {
+    if (!passed || lai_vk_backend_tier(m->device) != tier) {
         /* the lines that failed, for the log */
         char failed[1024] = "";
         for (char *line = report; *line;) {
@@ -146,8 +148,13 @@ static localai_status self_test(localai_model *m) {
             }
             line = end != NULL ? end + 1 : line + strlen(line);
         }
-        return lai_fail(LOCALAI_STATUS_BACKEND, "vulkan: the self-test on %s failed: %s",
-                        lai_vk_backend_device(m->device)->name, failed);
+        if (!passed)
+            return lai_fail(LOCALAI_STATUS_BACKEND, "vulkan: the self-test on %s failed: %s",
+                            lai_vk_backend_device(m->device)->name, failed);
+        /* a faster tier disagreed and a slower one passed: run that one */
+        lai_log_warn(&m->log, "vulkan: on %s the %s kernels failed the self-test (%s); running the %s kernels",
+                     lai_vk_backend_device(m->device)->name, lai_vk_tier_name(tier), failed,
+                     lai_vk_tier_name(lai_vk_backend_tier(m->device)));
     }
     lai_log_debug(&m->log, "vulkan: self-test passed:\n%s", report);
     return LOCALAI_STATUS_OK;

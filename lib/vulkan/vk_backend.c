@@ -45,6 +45,7 @@ typedef struct vk_backend {
     vk_buf staging;
     vk_buf dummy; /* bound where an op has no src */
     int broken;   /* LOCALAI_VULKAN_BREAK names a kernel made to compute wrong (-1: none) */
+    int tier;     /* LAI_VK_TIER_*: the kernels its runs use */
     int owns_device;               /* 0: the host's instance and device (destroyed by the host) */
     VkPipelineCache cache;         /* every pipeline is made through it */
     char *cache_path;              /* where it is kept between runs (NULL: nowhere) */
@@ -594,7 +595,7 @@ static localai_status vk_compute(lai_exec *e, const lai_graph *g, const lai_comp
             if (op->src[s] != NULL && (op->src[s]->buffer == NULL || op->src[s]->buffer->backend != &be->base))
                 return lai_fail(LOCALAI_STATUS_INTERNAL, "vulkan: op %d (%s) reads memory of another backend",
                                 (int)i, lai_op_name(op->kind));
-        if (!lai_vk_op_prepare(op, &ex->disp[i], &why))
+        if (!lai_vk_op_prepare(op, be->tier, &ex->disp[i], &why))
             return lai_fail(LOCALAI_STATUS_UNSUPPORTED, "vulkan: op %d (%s): %s", (int)i, lai_op_name(op->kind), why);
     }
     for (int32_t i = 0; i < g->n_ops; i++) {
@@ -921,6 +922,9 @@ static localai_status finish_backend(vk_backend *be, const char *cache_path, lai
     const char *cap = getenv("LOCALAI_VULKAN_MAX_BUFFER");
     if (cap != NULL && strtoull(cap, NULL, 10) >= 4096 && strtoull(cap, NULL, 10) < max) max = (size_t)strtoull(cap, NULL, 10);
     be->base.max_buffer = max;
+    be->tier = be->desc.feat.subgroup ? LAI_VK_TIER_SUBGROUP : LAI_VK_TIER_PORTABLE;
+    const char *tier = getenv("LOCALAI_VULKAN_TIER");
+    if (tier != NULL && tier[0] >= '0' && tier[0] < '0' + be->tier && tier[1] == '\0') be->tier = tier[0] - '0';
     be->broken = -1;
     const char *broken = getenv("LOCALAI_VULKAN_BREAK");
     for (int k = 0; broken != NULL && k < LAI_VK_K_COUNT; k++) {
@@ -931,11 +935,19 @@ static localai_status finish_backend(vk_backend *be, const char *cache_path, lai
     return LOCALAI_STATUS_OK;
 }
 
+int lai_vk_backend_tier(const lai_backend *be) {
+    return be != NULL && be->vt == &vk_vtable ? ((const vk_backend *)be)->tier : 0;
+}
+
+void lai_vk_backend_set_tier(lai_backend *be, int tier) {
+    if (be != NULL && be->vt == &vk_vtable && tier >= 0 && tier < LAI_VK_TIER_COUNT) ((vk_backend *)be)->tier = tier;
+}
+
 int lai_vk_graph_supported(const lai_graph *g) {
     for (int32_t i = 0; i < g->n_ops; i++) {
         lai_vk_dispatch d;
         const char *why = "";
-        if (!lai_vk_op_prepare(&g->ops[i], &d, &why)) {
+        if (!lai_vk_op_prepare(&g->ops[i], LAI_VK_TIER_PORTABLE, &d, &why)) {
             lai_fail(LOCALAI_STATUS_UNSUPPORTED, "vulkan: op %d (%s): %s", (int)i, lai_op_name(g->ops[i].kind), why);
             return 0;
         }

@@ -23,6 +23,12 @@ int lai_vk_graph_supported(const lai_graph *g);
 /* Whether the matmul and get_rows shaders read weights of this LAI_TYPE_*. */
 int lai_vk_has_weight_kernel(uint32_t type);
 
+/* The kernel tier a backend runs (LAI_VK_TIER_*, vk_ops.h): at creation the highest the
+ * device's features allow (LOCALAI_VULKAN_TIER=N caps it, for tests); the self-test
+ * lowers it when a tier disagrees with the CPU. Set it only while no context runs. */
+int lai_vk_backend_tier(const lai_backend *be);
+void lai_vk_backend_set_tier(lai_backend *be, int tier);
+
 /* The device a Vulkan backend runs on. */
 const lai_vk_device_desc *lai_vk_backend_device(const lai_backend *be);
 

@@ -21,6 +21,10 @@ int lai_vk_has_weight_kernel(uint32_t type) {
     return 0;
 }
 
+const char *lai_vk_tier_name(int tier) {
+    return tier == LAI_VK_TIER_SUBGROUP ? "subgroup" : "portable";
+}
+
 const char *lai_vk_kernel_name(int kernel, char *buf, size_t size) {
     static const char *const fixed[] = {"elementwise", "rms_norm", "rope", "kv_store", "attention"};
     if (kernel >= 0 && kernel < LAI_VK_K_MATMUL) {
@@ -28,11 +32,13 @@ const char *lai_vk_kernel_name(int kernel, char *buf, size_t size) {
         return buf;
     }
     if (kernel < 0 || kernel >= LAI_VK_K_COUNT) return NULL;
-    const int is_matmul = kernel < LAI_VK_K_GET_ROWS;
-    const uint32_t type = (uint32_t)(kernel - (is_matmul ? LAI_VK_K_MATMUL : LAI_VK_K_GET_ROWS));
+    const int family = kernel < LAI_VK_K_GET_ROWS ? 0 : kernel < LAI_VK_K_MATMUL_SG ? 1 : 2;
+    static const int base[3] = {LAI_VK_K_MATMUL, LAI_VK_K_GET_ROWS, LAI_VK_K_MATMUL_SG};
+    static const char *const prefix[3] = {"matmul", "get_rows", "matmul_sg"};
+    const uint32_t type = (uint32_t)(kernel - base[family]);
     const lai_type_traits *tt = lai_type_get(type);
     if (tt == NULL || !lai_vk_has_weight_kernel(type)) return NULL;
-    int n = snprintf(buf, size, "%s_%s", is_matmul ? "matmul" : "get_rows", tt->name);
+    int n = snprintf(buf, size, "%s_%s", prefix[family], tt->name);
     for (int i = 0; i < n && (size_t)i < size; i++)
         if (buf[i] >= 'A' && buf[i] <= 'Z') buf[i] = (char)(buf[i] - 'A' + 'a');
     return buf;
@@ -60,7 +66,7 @@ static int f32_aligned(const lai_tensor *t) {
 
 static uint32_t groups_for(uint64_t items, uint32_t local) { return (uint32_t)((items + local - 1) / local); }
 
-int lai_vk_op_prepare(const lai_op *op, lai_vk_dispatch *d, const char **why) {
+int lai_vk_op_prepare(const lai_op *op, int tier, lai_vk_dispatch *d, const char **why) {
     memset(d, 0, sizeof *d);
     lai_vk_push *pc = &d->pc;
     const lai_tensor *a = op->src[0], *b = op->src[1], *dst = op->dst;
@@ -136,7 +142,7 @@ int lai_vk_op_prepare(const lai_op *op, lai_vk_dispatch *d, const char **why) {
         if (!lai_vk_has_weight_kernel(a->type)) return 0;
         *why = "an f32 tensor that is not 4-byte aligned";
         if (!f32_aligned(b) || !f32_aligned(dst)) return 0;
-        d->kernel = LAI_VK_K_MATMUL + (int)a->type;
+        d->kernel = (tier >= LAI_VK_TIER_SUBGROUP ? LAI_VK_K_MATMUL_SG : LAI_VK_K_MATMUL) + (int)a->type;
         pc->ne[0] = (uint32_t)a->ne[0];
         pc->ne[1] = (uint32_t)a->ne[1];
         pc->ne[2] = (uint32_t)b->ne[1];

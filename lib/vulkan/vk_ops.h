@@ -26,8 +26,18 @@ enum {
     LAI_VK_K_ATTENTION,
     LAI_VK_K_MATMUL,
     LAI_VK_K_GET_ROWS = LAI_VK_K_MATMUL + 32,
-    LAI_VK_K_COUNT = LAI_VK_K_GET_ROWS + 32
+    LAI_VK_K_MATMUL_SG = LAI_VK_K_GET_ROWS + 32, /* the subgroup tier's matmul */
+    LAI_VK_K_COUNT = LAI_VK_K_MATMUL_SG + 32
 };
+
+/* Kernel tiers, fastest last: a device runs the highest its features allow and its
+ * self-test passes; a tier that disagrees with the CPU is dropped for the one below. */
+enum {
+    LAI_VK_TIER_PORTABLE = 0, /* 32-bit loads, workgroup-memory reductions: any 1.2 device */
+    LAI_VK_TIER_SUBGROUP = 1, /* + subgroup arithmetic reductions in the matrix products */
+    LAI_VK_TIER_COUNT
+};
+const char *lai_vk_tier_name(int tier);
 
 typedef struct lai_vk_dispatch {
     int kernel;
@@ -37,7 +47,7 @@ typedef struct lai_vk_dispatch {
 
 /* Fills *d for op, or returns 0 with *why saying what this backend cannot run (a weight
  * type without a shader, a shape beyond 32-bit offsets, an f16 cache row of odd length). */
-int lai_vk_op_prepare(const lai_op *op, lai_vk_dispatch *d, const char **why);
+int lai_vk_op_prepare(const lai_op *op, int tier, lai_vk_dispatch *d, const char **why);
 
 /* The embedded shader's name for a kernel ("matmul_q4_k"), into buf; NULL if none. */
 const char *lai_vk_kernel_name(int kernel, char *buf, size_t size);

@@ -7,6 +7,8 @@
 #include "../cpu/cpu_backend.h"
 #include "../cpu/threadpool.h"
 #include "../quant/quant.h"
+#include "vk_backend.h"
+#include "vk_ops.h"
 
 /* One small graph, recorded alike on the device and on the CPU. */
 #define MAX_IN 6
@@ -192,7 +194,28 @@ static void appendf(char *report, size_t size, const char *fmt, const char *a, d
     if (report != NULL && n + 1 < size) snprintf(report + n, size - n, fmt, a, e, tol);
 }
 
+static localai_status test_tier(lai_backend *vk, const uint32_t *types, int n_types, char *report, size_t size,
+                                int *passed);
+
 localai_status lai_vk_self_test(lai_backend *vk, const uint32_t *types, int n_types, char *report, size_t size,
+                                int *passed) {
+    *passed = 0;
+    if (report != NULL && size > 0) report[0] = '\0';
+    /* from the backend's tier down, until one agrees with the CPU */
+    for (int tier = lai_vk_backend_tier(vk); tier >= 0; tier--) {
+        lai_vk_backend_set_tier(vk, tier);
+        const size_t n = report != NULL ? strlen(report) : 0;
+        if (report != NULL && n + 1 < size) snprintf(report + n, size - n, "tier %s:\n", lai_vk_tier_name(tier));
+        const size_t at = report != NULL ? strlen(report) : 0;
+        localai_status st = test_tier(vk, types, n_types, report != NULL ? report + at : NULL, size > at ? size - at : 0,
+                                      passed);
+        if (st != LOCALAI_STATUS_OK || *passed) return st;
+    }
+    return LOCALAI_STATUS_OK;
+}
+
+/* One pass over the families at the backend's current tier, its lines into report. */
+static localai_status test_tier(lai_backend *vk, const uint32_t *types, int n_types, char *report, size_t size,
                                 int *passed) {
     *passed = 0;
     if (report != NULL && size > 0) report[0] = '\0';

@@ -10,7 +10,9 @@
  * rounds activations to 8 bits). *passed is 1 when every family agrees; report (may be
  * NULL) gets one line per family: "rms_norm: ok (relative error 3.1e-07, tolerance 1e-03)".
  * A family the device fails to run is a failed check, not an error; errors are the CPU
- * side's or memory. */
+ * side's or memory. A tier that fails is dropped for the one below it
+ * (lai_vk_backend_set_tier) and the families run again: the report has a "tier NAME:"
+ * line before each pass, and the backend is left at the tier that passed (or the lowest). */
 localai_status lai_vk_self_test(lai_backend *vk, const uint32_t *types, int n_types, char *report, size_t size,
                                 int *passed);
 

@@ -93,6 +93,13 @@ static double num(const json_value *o, const char *key, double dflt) {
     return v && v->kind == JSON_NUMBER ? v->number : dflt;
 }
 
+/* The Vulkan run of a reference (LOCALAI_TEST_BACKEND=vulkan) makes its model files under
+ * names of its own: meson runs it beside the CPU run of the same reference. */
+static const char *file_prefix(void) {
+    const char *b = getenv("LOCALAI_TEST_BACKEND");
+    return b != NULL && strcmp(b, "vulkan") == 0 ? "vk-" : "";
+}
+
 int main(int argc, char **argv) {
     if (argc != 4 && argc != 5) {
         fprintf(stderr, "usage: %s REF.json GENERATOR WORKDIR [QUANTIZER]\n", argv[0]);
@@ -131,12 +138,12 @@ int main(int argc, char **argv) {
 #endif
         snprintf(model_path, sizeof model_path, "%s/%s", dir ? dir : "../shared", shared_model->string);
     } else {
-        snprintf(model_path, sizeof model_path, "%s/%s.gguf", argv[3], nm);
+        snprintf(model_path, sizeof model_path, "%s/%s%s.gguf", argv[3], file_prefix(), nm);
     }
     const json_value *quant = json_get(ref, "quantize");
     int quantized = quant && quant->kind == JSON_STRING;
     char src_path[4096 + 16];
-    snprintf(src_path, sizeof src_path, "%s/%s-src.gguf", argv[3], nm);
+    snprintf(src_path, sizeof src_path, "%s/%s%s-src.gguf", argv[3], file_prefix(), nm);
     if (!shared_model &&
         !run_generator(argv[2], json_get(ref, "gen_args"), quantized ? src_path : model_path)) {
         fprintf(stderr, "%s: the generator failed to make %s\n", nm, quantized ? src_path : model_path);

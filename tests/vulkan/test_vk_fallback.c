@@ -2,6 +2,8 @@
  *
  *   test_vk_fallback broken     with LOCALAI_VULKAN_BREAK=rope: the self-test names rope,
  *                               the model runs on the CPU, the log says why
+ *   test_vk_fallback step-down  with LOCALAI_VULKAN_BREAK=matmul_sg_f32: the subgroup tier
+ *                               fails its self-test, the model runs the portable tier
  *   test_vk_fallback no-driver  with VK_ICD_FILENAMES naming no driver, or the loader
  *                               hidden: one device (the CPU), a Vulkan model opens on the
  *                               CPU and says why
@@ -54,6 +56,22 @@ static void test_broken(void) {
     CHECK(m != NULL && localai_model_backend(m) == LOCALAI_BACKEND_CPU);
     CHECK_MSG(strstr(logged, "self-test") != NULL && strstr(logged, "rope: FAILED") != NULL &&
                   strstr(logged, "running on the CPU") != NULL,
+              "log:\n%s", logged);
+    localai_model_close(m);
+}
+
+/* LOCALAI_VULKAN_BREAK=matmul_sg_f32: the subgroup tier fails, the portable tier passes,
+ * the model runs on Vulkan with the portable kernels and says so. */
+static void test_step_down(void) {
+    localai_model *m = open_vulkan();
+    if (m != NULL && localai_model_backend(m) == LOCALAI_BACKEND_CPU && strstr(logged, "subgroup") == NULL) {
+        printf("SKIP: no Vulkan device with subgroup arithmetic\n");
+        localai_model_close(m);
+        exit(77);
+    }
+    CHECK(m != NULL && localai_model_backend(m) == LOCALAI_BACKEND_VULKAN);
+    CHECK_MSG(strstr(logged, "subgroup kernels failed the self-test") != NULL && strstr(logged, "matmul f32: FAILED") != NULL &&
+                  strstr(logged, "running the portable kernels") != NULL,
               "log:\n%s", logged);
     localai_model_close(m);
 }
@@ -197,10 +215,11 @@ int main(int argc, char **argv) {
     const char *mode = argc > 1 ? argv[1] : "";
     if (strcmp(mode, "broken") == 0) test_broken();
     else if (strcmp(mode, "no-driver") == 0) test_no_driver();
+    else if (strcmp(mode, "step-down") == 0) test_step_down();
     else if (strcmp(mode, "contexts") == 0) test_contexts();
     else if (strcmp(mode, "cache") == 0) test_cache();
     else {
-        fprintf(stderr, "usage: test_vk_fallback broken|no-driver|contexts|cache\n");
+        fprintf(stderr, "usage: test_vk_fallback broken|step-down|no-driver|contexts|cache\n");
         return 2;
     }
     return test_finish("test_vk_fallback");

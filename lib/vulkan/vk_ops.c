@@ -8,6 +8,7 @@
 #include "../quant/quant.h"
 
 #define WG_ELEM 256u /* local size of the element-wise shaders (kernels/NAME.comp) */
+#define GEMM_MIN_COLUMNS 8 /* matrix products with this many columns of x take gemm.comp */
 
 static const uint32_t weight_types[] = {
     LAI_TYPE_F32,  LAI_TYPE_F16,  LAI_TYPE_BF16, LAI_TYPE_Q4_0, LAI_TYPE_Q4_1,
@@ -32,9 +33,9 @@ const char *lai_vk_kernel_name(int kernel, char *buf, size_t size) {
         return buf;
     }
     if (kernel < 0 || kernel >= LAI_VK_K_COUNT) return NULL;
-    const int family = kernel < LAI_VK_K_GET_ROWS ? 0 : kernel < LAI_VK_K_MATMUL_SG ? 1 : 2;
-    static const int base[3] = {LAI_VK_K_MATMUL, LAI_VK_K_GET_ROWS, LAI_VK_K_MATMUL_SG};
-    static const char *const prefix[3] = {"matmul", "get_rows", "matmul_sg"};
+    const int family = kernel < LAI_VK_K_GET_ROWS ? 0 : kernel < LAI_VK_K_MATMUL_SG ? 1 : kernel < LAI_VK_K_GEMM ? 2 : 3;
+    static const int base[4] = {LAI_VK_K_MATMUL, LAI_VK_K_GET_ROWS, LAI_VK_K_MATMUL_SG, LAI_VK_K_GEMM};
+    static const char *const prefix[4] = {"matmul", "get_rows", "matmul_sg", "gemm"};
     const uint32_t type = (uint32_t)(kernel - base[family]);
     const lai_type_traits *tt = lai_type_get(type);
     if (tt == NULL || !lai_vk_has_weight_kernel(type)) return NULL;
@@ -142,7 +143,10 @@ int lai_vk_op_prepare(const lai_op *op, int tier, lai_vk_dispatch *d, const char
         if (!lai_vk_has_weight_kernel(a->type)) return 0;
         *why = "an f32 tensor that is not 4-byte aligned";
         if (!f32_aligned(b) || !f32_aligned(dst)) return 0;
-        d->kernel = (tier >= LAI_VK_TIER_SUBGROUP ? LAI_VK_K_MATMUL_SG : LAI_VK_K_MATMUL) + (int)a->type;
+        /* a prompt (8 columns or more) in 8 x 8 tiles, a generation step row by row */
+        const int64_t M = b->ne[1] * b->ne[2];
+        d->kernel = (M >= GEMM_MIN_COLUMNS ? LAI_VK_K_GEMM
+                     : tier >= LAI_VK_TIER_SUBGROUP ? LAI_VK_K_MATMUL_SG : LAI_VK_K_MATMUL) + (int)a->type;
         pc->ne[0] = (uint32_t)a->ne[0];
         pc->ne[1] = (uint32_t)a->ne[1];
         pc->ne[2] = (uint32_t)b->ne[1];
@@ -152,7 +156,8 @@ int lai_vk_op_prepare(const lai_op *op, int tier, lai_vk_dispatch *d, const char
         pc->nb[2] = (uint32_t)b->nb[2];
         pc->nb[3] = (uint32_t)dst->nb[1];
         pc->nb[4] = (uint32_t)dst->nb[2];
-        const uint64_t groups = (uint64_t)a->ne[1] * (uint64_t)b->ne[1] * (uint64_t)b->ne[2];
+        const uint64_t groups = M >= GEMM_MIN_COLUMNS ? (uint64_t)((a->ne[1] + 7) / 8) * (uint64_t)((M + 7) / 8)
+                                                      : (uint64_t)a->ne[1] * (uint64_t)M;
         *why = "a tensor of more than 2^32 elements";
         if (!fits(groups)) return 0;
         pc->n = (uint32_t)groups;

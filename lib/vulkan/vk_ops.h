@@ -27,7 +27,8 @@ enum {
     LAI_VK_K_MATMUL,
     LAI_VK_K_GET_ROWS = LAI_VK_K_MATMUL + 32,
     LAI_VK_K_MATMUL_SG = LAI_VK_K_GET_ROWS + 32, /* the subgroup tier's matmul */
-    LAI_VK_K_COUNT = LAI_VK_K_MATMUL_SG + 32
+    LAI_VK_K_GEMM = LAI_VK_K_MATMUL_SG + 32,     /* tiled, for 8 columns of x and more */
+    LAI_VK_K_COUNT = LAI_VK_K_GEMM + 32
 };
 
 /* Kernel tiers, fastest last: a device runs the highest its features allow and its

@@ -25,7 +25,7 @@ typedef struct st_run {
 
 typedef struct st_inputs {
     uint64_t seed;
-    float x[3 * 256], y[3 * 256], row[256], q[32 * 8 * 3];
+    float x[9 * 512], y[3 * 256], row[256], q[32 * 8 * 3];
     uint8_t w[37 * 512 * 4]; /* 37 rows of up to 512 f32 or blocks */
     uint16_t kv[2][64 * 40];
     int32_t ids[4], pos[3], slots[3], info[2 + 2 * 3], cells[3 * 40];
@@ -48,7 +48,7 @@ static lai_tensor *st_input(st_run *r, uint32_t type, int64_t ne0, int64_t ne1, 
 }
 
 /* The families: what each records, reading the shared inputs. */
-enum { F_ELEMENTWISE, F_RMS_NORM, F_ROPE, F_ATTENTION, F_WEIGHTS, F_ROWS };
+enum { F_ELEMENTWISE, F_RMS_NORM, F_ROPE, F_ATTENTION, F_WEIGHTS, F_ROWS, F_GEMM, N_PER_TYPE = 3 };
 
 static lai_tensor *record(st_run *r, int family, uint32_t type, const st_inputs *in) {
     lai_graph *g = &r->g;
@@ -90,8 +90,9 @@ static lai_tensor *record(st_run *r, int family, uint32_t type, const st_inputs 
         const lai_type_traits *tt = lai_type_get(type);
         const int64_t K = tt->block_size == 256 ? 512 : 96;
         lai_tensor *w = st_input(r, type, K, 37, 1, in->w);
-        lai_tensor *x = st_input(r, LAI_TYPE_F32, K, 3, 1, in->x);
-        if (family == F_WEIGHTS) return lai_op_matmul(g, w, x);
+        /* 3 columns: the generation kernels; 9: the prompt's tiles (one full, one partial) */
+        lai_tensor *x = st_input(r, LAI_TYPE_F32, K, family == F_GEMM ? 9 : 3, 1, in->x);
+        if (family == F_WEIGHTS || family == F_GEMM) return lai_op_matmul(g, w, x);
         return lai_op_get_rows(g, w, st_input(r, LAI_TYPE_I32, 4, 1, 1, in->ids));
     }
     }
@@ -185,7 +186,8 @@ static void fill_inputs(st_inputs *in, uint32_t type) {
 static const char *family_name(int family, uint32_t type, char *buf, size_t size) {
     static const char *const names[] = {"elementwise", "rms_norm", "rope", "kv_store + attention"};
     if (family < F_WEIGHTS) return names[family];
-    snprintf(buf, size, "%s %s", family == F_WEIGHTS ? "matmul" : "get_rows", lai_type_get(type)->name);
+    snprintf(buf, size, "%s %s", family == F_WEIGHTS ? "matmul" : family == F_ROWS ? "get_rows" : "gemm",
+             lai_type_get(type)->name);
     return buf;
 }
 
@@ -226,10 +228,10 @@ static localai_status test_tier(lai_backend *vk, const uint32_t *types, int n_ty
     st_inputs *in = st == LOCALAI_STATUS_OK ? lai_calloc(1, sizeof *in) : NULL;
     if (st == LOCALAI_STATUS_OK && in == NULL) st = lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "self-test: no memory");
     int failures = 0;
-    for (int f = 0; st == LOCALAI_STATUS_OK && f < F_WEIGHTS + 2 * n_types; f++) {
-        /* the four type-independent families, then matmul and get_rows of each type */
-        const int family = f < F_WEIGHTS ? f : F_WEIGHTS + (f - F_WEIGHTS) % 2;
-        const uint32_t type = f < F_WEIGHTS ? LAI_TYPE_F32 : types[(f - F_WEIGHTS) / 2];
+    for (int f = 0; st == LOCALAI_STATUS_OK && f < F_WEIGHTS + N_PER_TYPE * n_types; f++) {
+        /* the four type-independent families, then matmul, get_rows and gemm of each type */
+        const int family = f < F_WEIGHTS ? f : F_WEIGHTS + (f - F_WEIGHTS) % N_PER_TYPE;
+        const uint32_t type = f < F_WEIGHTS ? LAI_TYPE_F32 : types[(f - F_WEIGHTS) / N_PER_TYPE];
         fill_inputs(in, type);
         float *a = NULL, *b = NULL;
         size_t na = 0, nb = 0;
@@ -260,7 +262,7 @@ static localai_status test_tier(lai_backend *vk, const uint32_t *types, int n_ty
                 sr += (double)a[i] * a[i];
             }
             const double e = sr > 0 ? sqrt(se / sr) : sqrt(se);
-            const double tol = family == F_WEIGHTS ? 2e-2 : 1e-3;
+            const double tol = family == F_WEIGHTS || family == F_GEMM ? 2e-2 : 1e-3;
             const int ok = e <= tol; /* NaN fails */
             failures += !ok;
             appendf(report, size, ok ? "%s: ok (relative error %.2e, tolerance %.0e)\n"

@@ -398,6 +398,8 @@ int main(void) {
         const lai_type_traits *tt = lai_type_get(types[i]);
         /* K not a multiple of the 64 invocations of a workgroup where the block allows */
         test_weights(types[i], tt->block_size == 256 ? 512 : 96, 37, 3);
+        /* the prompt's tiled kernel: 37 columns, tiles of 8 cut at both edges */
+        test_weights(types[i], tt->block_size == 256 ? 256 : 160, 37, 37);
     }
     test_elementwise();
     test_rms_norm();

@@ -425,21 +425,29 @@ static localai_status pipeline(vk_backend *be, int kernel, VkPipeline *out) {
 
 /* ---- execution ---------------------------------------------------------------------------- */
 
+/* A command pool on the queue's family, one primary command buffer from it, and a fence:
+ * what a context's runs (and the backend's transfers) are recorded, submitted and waited
+ * with. On failure the caller destroys whatever is not VK_NULL_HANDLE. */
+static VkResult make_submitter(vk_backend *be, VkCommandPool *pool, VkCommandBuffer *cb, VkFence *fence) {
+    VkCommandPoolCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO, .queueFamilyIndex = be->qfamily};
+    VkResult r = be->fn.vkCreateCommandPool(be->dev, &ci, NULL, pool);
+    VkCommandBufferAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                      .commandPool = *pool,
+                                      .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                                      .commandBufferCount = 1};
+    if (r == VK_SUCCESS) r = be->fn.vkAllocateCommandBuffers(be->dev, &ai, cb);
+    VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    if (r == VK_SUCCESS) r = be->fn.vkCreateFence(be->dev, &fi, NULL, fence);
+    return r;
+}
+
 static localai_status vk_exec_new(lai_backend *b, const lai_exec_params *p, lai_exec **out) {
     (void)p;
     vk_backend *be = (vk_backend *)b;
     vk_exec *ex = lai_calloc(1, sizeof *ex);
     if (ex == NULL) return lai_fail(LOCALAI_STATUS_OUT_OF_MEMORY, "vulkan: no memory");
     ex->be = be;
-    VkCommandPoolCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO, .queueFamilyIndex = be->qfamily};
-    VkResult r = be->fn.vkCreateCommandPool(be->dev, &ci, NULL, &ex->pool);
-    VkCommandBufferAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-                                      .commandPool = ex->pool,
-                                      .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-                                      .commandBufferCount = 1};
-    if (r == VK_SUCCESS) r = be->fn.vkAllocateCommandBuffers(be->dev, &ai, &ex->cb);
-    VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    if (r == VK_SUCCESS) r = be->fn.vkCreateFence(be->dev, &fi, NULL, &ex->fence);
+    VkResult r = make_submitter(be, &ex->pool, &ex->cb, &ex->fence);
     if (r != VK_SUCCESS) {
         if (ex->pool != VK_NULL_HANDLE) be->fn.vkDestroyCommandPool(be->dev, ex->pool, NULL);
         lai_free(ex);
@@ -823,15 +831,7 @@ static localai_status setup_objects(vk_backend *be, uint32_t queue_index) {
                                       .pushConstantRangeCount = 1,
                                       .pPushConstantRanges = &range};
     if (r == VK_SUCCESS) r = be->fn.vkCreatePipelineLayout(be->dev, &pli, NULL, &be->layout);
-    VkCommandPoolCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO, .queueFamilyIndex = be->qfamily};
-    if (r == VK_SUCCESS) r = be->fn.vkCreateCommandPool(be->dev, &ci, NULL, &be->xpool);
-    VkCommandBufferAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-                                      .commandPool = be->xpool,
-                                      .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-                                      .commandBufferCount = 1};
-    if (r == VK_SUCCESS) r = be->fn.vkAllocateCommandBuffers(be->dev, &ai, &be->xcb);
-    VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    if (r == VK_SUCCESS) r = be->fn.vkCreateFence(be->dev, &fi, NULL, &be->xfence);
+    if (r == VK_SUCCESS) r = make_submitter(be, &be->xpool, &be->xcb, &be->xfence);
     if (r != VK_SUCCESS) return vk_fail(r, "setting up the device");
     return buf_make(be, 16, 0, &be->dummy);
 }
@@ -941,18 +941,6 @@ int lai_vk_backend_tier(const lai_backend *be) {
 
 void lai_vk_backend_set_tier(lai_backend *be, int tier) {
     if (be != NULL && be->vt == &vk_vtable && tier >= 0 && tier < LAI_VK_TIER_COUNT) ((vk_backend *)be)->tier = tier;
-}
-
-int lai_vk_graph_supported(const lai_graph *g) {
-    for (int32_t i = 0; i < g->n_ops; i++) {
-        lai_vk_dispatch d;
-        const char *why = "";
-        if (!lai_vk_op_prepare(&g->ops[i], LAI_VK_TIER_PORTABLE, &d, &why)) {
-            lai_fail(LOCALAI_STATUS_UNSUPPORTED, "vulkan: op %d (%s): %s", (int)i, lai_op_name(g->ops[i].kind), why);
-            return 0;
-        }
-    }
-    return 1;
 }
 
 const lai_vk_device_desc *lai_vk_backend_device(const lai_backend *be) {

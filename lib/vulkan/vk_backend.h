@@ -16,10 +16,6 @@ typedef struct lai_vk_backend_params {
  * message that says why; the caller then runs on the CPU. */
 localai_status lai_vk_backend_new(const lai_vk_backend_params *p, lai_backend **out);
 
-/* Whether every op of g has a shader on this backend; 0 with the first op that has none
- * named in the error message. */
-int lai_vk_graph_supported(const lai_graph *g);
-
 /* Whether the matmul and get_rows shaders read weights of this LAI_TYPE_*. */
 int lai_vk_has_weight_kernel(uint32_t type);
 

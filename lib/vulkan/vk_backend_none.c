@@ -9,11 +9,6 @@ localai_status lai_vk_backend_new(const lai_vk_backend_params *p, lai_backend **
     return lai_fail(LOCALAI_STATUS_UNSUPPORTED, "vulkan: this build has no Vulkan support");
 }
 
-int lai_vk_graph_supported(const lai_graph *g) {
-    (void)g;
-    return 0;
-}
-
 const lai_vk_device_desc *lai_vk_backend_device(const lai_backend *be) {
     (void)be;
     return NULL;

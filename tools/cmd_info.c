@@ -289,10 +289,13 @@ static void print_json(FILE *out, const info *in) {
 
 static void usage(void) {
     fprintf(stderr, "usage: localai info MODEL [--json] [--vocab-only]\n"
-                    "  describes a GGUF file; files without tensors are read as vocabularies\n");
+                    "       localai info --devices [--self-test]\n"
+                    "  describes a GGUF file (files without tensors are read as vocabularies), or the\n"
+                    "  devices liblocalai can run on (as `localai devices`)\n");
 }
 
 int cli_cmd_info(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "--devices") == 0) return cli_cmd_devices(argc - 1, argv + 1);
     const char *path = NULL;
     int json = 0, vocab_only = 0;
     for (int i = 1; i < argc; i++) {

@@ -241,8 +241,9 @@ typedef int32_t localai_token;
 
 typedef struct localai_model_params {
     size_t struct_size;
-    int32_t backend;             /* LOCALAI_BACKEND_*; default AUTO: the first Vulkan GPU
-                                  * (not a CPU implementation), else the CPU. VULKAN: the
+    int32_t backend;             /* LOCALAI_BACKEND_*; default AUTO: the first discrete
+                                  * Vulkan GPU, else the CPU (an integrated GPU shares the
+                                  * CPU's memory bandwidth; ask for it with VULKAN). VULKAN: the
                                   * device_index-th Vulkan device (localai_device_info.index).
                                   * When Vulkan cannot run the model (no loader, no device, a
                                   * weight type without a shader, too little device memory)

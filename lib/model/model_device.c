@@ -96,17 +96,19 @@ static void drop_device(localai_model *m) {
     m->device = NULL;
 }
 
-/* The Vulkan device for the host's request, or -1: AUTO takes the first hardware device
- * (a CPU implementation such as lavapipe is slower than our CPU kernels), VULKAN the
- * named one or the first. */
+/* The Vulkan device for the host's request, or -1: AUTO takes the first discrete GPU,
+ * VULKAN the named device or the first. An integrated GPU shares the CPU's memory
+ * bandwidth, which the CPU kernels already stream at 70-90% of (docs/PERFORMANCE.md), and
+ * no measurement yet shows the shaders beating them there; a CPU implementation such as
+ * lavapipe is slower still. Either runs when the host asks for VULKAN. */
 static int32_t vulkan_choice(int32_t backend, int32_t device_index, const char **why) {
     const lai_vk_device_desc *devs;
     int32_t n;
     lai_vk_probe(&devs, &n, why);
     if (backend == LOCALAI_BACKEND_VULKAN) return n == 0 ? -1 : device_index >= 0 ? device_index : 0;
     for (int32_t i = 0; i < n; i++)
-        if (!devs[i].is_software) return i;
-    if (n > 0) *why = "only a software Vulkan device (the CPU kernels are faster)";
+        if (devs[i].is_discrete) return i;
+    if (n > 0) *why = "no discrete GPU (an integrated or software device runs with backend VULKAN)";
     return -1;
 }
 

@@ -73,6 +73,7 @@ int lai_vk_describe(const void *fns, void *physical_device, lai_vk_device_desc *
     out->device_id = props.deviceID;
     out->type = (int32_t)props.deviceType;
     out->is_software = props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
+    out->is_discrete = props.deviceType == VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU;
     memcpy(out->uuid, p11.deviceUUID, sizeof out->uuid);
     memcpy(out->cache_uuid, props.pipelineCacheUUID, sizeof out->cache_uuid);
     snprintf(out->driver, sizeof out->driver, "Vulkan %u.%u, %s %s",

@@ -38,6 +38,7 @@ typedef struct lai_vk_device_desc {
     uint32_t vendor_id, device_id;
     int32_t type;             /* VkPhysicalDeviceType */
     int32_t is_software;      /* a CPU implementation (llvmpipe, SwiftShader) */
+    int32_t is_discrete;      /* a discrete GPU (its own memory) */
     uint32_t enum_index;      /* its index in vkEnumeratePhysicalDevices */
     uint64_t memory_bytes;    /* device-local heaps */
     lai_vk_features feat;

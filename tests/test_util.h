@@ -2,6 +2,7 @@
 #ifndef LOCALAI_TEST_UTIL_H
 #define LOCALAI_TEST_UTIL_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,18 @@ static int test_checks;
                     (int)(expected), localai_errmsg());                         \
         }                                                                       \
     } while (0)
+
+/* xorshift64: uniform doubles in [-1, 1) from *state (a fixed seed gives the same inputs
+ * on every run), and n floats of them times amp. */
+static inline double test_rand(uint64_t *state) {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    return (double)(*state >> 11) / 9007199254740992.0 * 2.0 - 1.0;
+}
+static inline void test_fill(uint64_t *state, float *x, size_t n, double amp) {
+    for (size_t i = 0; i < n; i++) x[i] = (float)(test_rand(state) * amp);
+}
 
 /* Path of a file in ../shared (LOCALAI_SHARED_DIR overrides), in a static buffer. */
 static inline const char *test_shared_path(const char *rel) {

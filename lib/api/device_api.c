@@ -78,9 +78,8 @@ LOCALAI_API localai_status localai_device_self_test(int32_t i, char *report, siz
         lai_clear_error();
         return LOCALAI_STATUS_OK;
     }
-    static const uint32_t types[] = {LAI_TYPE_F32,  LAI_TYPE_F16,  LAI_TYPE_BF16, LAI_TYPE_Q4_0,  LAI_TYPE_Q4_1,
-                                     LAI_TYPE_Q5_0, LAI_TYPE_Q5_1, LAI_TYPE_Q8_0, LAI_TYPE_IQ4_NL, LAI_TYPE_Q2_K,
-                                     LAI_TYPE_Q3_K, LAI_TYPE_Q4_K, LAI_TYPE_Q5_K, LAI_TYPE_Q6_K, LAI_TYPE_IQ4_XS};
+    const uint32_t *types = NULL;
+    const int n_types = lai_vk_weight_types(&types);
     const lai_vk_backend_params vp = {i - 1, NULL, NULL};
     lai_backend *be = NULL;
     localai_status st = lai_vk_backend_new(&vp, &be);
@@ -89,7 +88,7 @@ LOCALAI_API localai_status localai_device_self_test(int32_t i, char *report, siz
         return st == LOCALAI_STATUS_OUT_OF_MEMORY ? st : LOCALAI_STATUS_BACKEND;
     }
     int passed = 0;
-    st = lai_vk_self_test(be, types, (int)(sizeof types / sizeof types[0]), report, report_size, &passed);
+    st = lai_vk_self_test(be, types, n_types, report, report_size, &passed);
     be->vt->destroy(be);
     if (st != LOCALAI_STATUS_OK) return st;
     if (!passed)

@@ -86,12 +86,7 @@ static localai_status open_device(vk_backend *be, const lai_vk_device_desc *want
     const char *why = NULL;
     PFN_vkGetInstanceProcAddr gipa = lai_vk_loader(&why);
     if (gipa == NULL) return lai_fail(LOCALAI_STATUS_BACKEND, "vulkan: %s", why);
-    PFN_vkCreateInstance create = (PFN_vkCreateInstance)(void (*)(void))gipa(NULL, "vkCreateInstance");
-    if (create == NULL) return lai_fail(LOCALAI_STATUS_BACKEND, "vulkan: the loader has no vkCreateInstance");
-    VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
-                             .pApplicationName = "liblocalai",
-                             .apiVersion = VK_API_VERSION_1_2};
-    VkInstanceCreateInfo ii = {.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO, .pApplicationInfo = &app};
+    VkInstanceCreateInfo ii = {.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO};
     const int validate = validation_wanted();
     const char *layer = "VK_LAYER_KHRONOS_validation", *ext = VK_EXT_DEBUG_UTILS_EXTENSION_NAME;
     VkDebugUtilsMessengerCreateInfoEXT dm = {
@@ -108,30 +103,23 @@ static localai_status open_device(vk_backend *be, const lai_vk_device_desc *want
         ii.ppEnabledExtensionNames = &ext;
         ii.pNext = &dm; /* also covers vkCreateInstance and vkDestroyInstance */
     }
-    VkResult r = create(&ii, NULL, &be->instance);
+    const char *missing = NULL;
+    VkResult r = lai_vk_create_instance(gipa, &ii, &be->instance, &be->ifn, &missing);
+    if (r != VK_SUCCESS && missing != NULL)
+        return lai_fail(LOCALAI_STATUS_BACKEND, "vulkan: the loader has no %s", missing);
     if (r != VK_SUCCESS)
         return validate ? lai_fail(LOCALAI_STATUS_BACKEND, "vulkan: LOCALAI_VULKAN_VALIDATION=1 but vkCreateInstance "
                                    "failed (%s): is the validation layer (vulkan-validationlayers) installed?",
                                    lai_vk_result_name(r))
                         : lai_vk_fail(r, "vkCreateInstance");
-    const char *missing = "";
-    if (!lai_vk_load_instance_fns(gipa, be->instance, &be->ifn, &missing)) {
-        PFN_vkDestroyInstance destroy = (PFN_vkDestroyInstance)(void (*)(void))gipa(be->instance, "vkDestroyInstance");
-        if (destroy != NULL) destroy(be->instance, NULL);
-        be->instance = VK_NULL_HANDLE;
-        return lai_fail(LOCALAI_STATUS_BACKEND, "vulkan: the loader has no %s", missing);
-    }
     if (validate) {
         PFN_vkCreateDebugUtilsMessengerEXT make =
             (PFN_vkCreateDebugUtilsMessengerEXT)(void (*)(void))gipa(be->instance, "vkCreateDebugUtilsMessengerEXT");
         if (make == NULL || make(be->instance, &dm, NULL, &be->messenger) != VK_SUCCESS)
             return lai_fail(LOCALAI_STATUS_BACKEND, "vulkan: cannot attach to the validation layer");
     }
-    uint32_t n = 0;
-    be->ifn.vkEnumeratePhysicalDevices(be->instance, &n, NULL);
-    VkPhysicalDevice devs[LAI_VK_MAX_DEVICES];
-    if (n > LAI_VK_MAX_DEVICES) n = LAI_VK_MAX_DEVICES;
-    if (n > 0 && be->ifn.vkEnumeratePhysicalDevices(be->instance, &n, devs) < 0) n = 0;
+    VkPhysicalDevice devs[LAI_VK_MAX_PHYSICAL];
+    const uint32_t n = lai_vk_physical_devices(&be->ifn, be->instance, devs);
     for (uint32_t i = 0; i < n && be->pd == VK_NULL_HANDLE; i++) {
         lai_vk_device_desc d;
         if (lai_vk_describe(&be->ifn, devs[i], &d, &why) && memcmp(d.uuid, want->uuid, sizeof d.uuid) == 0 &&
@@ -143,11 +131,8 @@ static localai_status open_device(vk_backend *be, const lai_vk_device_desc *want
     }
     if (be->pd == VK_NULL_HANDLE)
         return lai_fail(LOCALAI_STATUS_BACKEND, "vulkan: the device '%s' is gone", want->name);
-    uint32_t nq = 0;
-    be->ifn.vkGetPhysicalDeviceQueueFamilyProperties(be->pd, &nq, NULL);
-    VkQueueFamilyProperties qf[32];
-    if (nq > 32) nq = 32;
-    be->ifn.vkGetPhysicalDeviceQueueFamilyProperties(be->pd, &nq, qf);
+    VkQueueFamilyProperties qf[LAI_VK_MAX_QUEUE_FAMILIES];
+    const uint32_t nq = lai_vk_queue_families(&be->ifn, be->pd, qf);
     /* a compute queue, one without graphics if the device has it (less contention) */
     int fam = -1;
     for (uint32_t i = 0; i < nq; i++)
@@ -213,11 +198,8 @@ static localai_status adopt_device(vk_backend *be, const localai_vulkan_interop 
         return lai_fail(LOCALAI_STATUS_BACKEND, "vulkan: the host's instance has no %s", missing);
     if (!lai_vk_describe(&be->ifn, be->pd, &be->desc, &why))
         return lai_fail(LOCALAI_STATUS_BACKEND, "vulkan: the host's device '%s' cannot be used: %s", be->desc.name, why);
-    uint32_t nq = 0;
-    be->ifn.vkGetPhysicalDeviceQueueFamilyProperties(be->pd, &nq, NULL);
-    VkQueueFamilyProperties qf[32];
-    if (nq > 32) nq = 32;
-    be->ifn.vkGetPhysicalDeviceQueueFamilyProperties(be->pd, &nq, qf);
+    VkQueueFamilyProperties qf[LAI_VK_MAX_QUEUE_FAMILIES];
+    const uint32_t nq = lai_vk_queue_families(&be->ifn, be->pd, qf);
     if (h->queue_family >= nq || !(qf[h->queue_family].queueFlags & VK_QUEUE_COMPUTE_BIT) ||
         h->queue_index >= qf[h->queue_family].queueCount)
         return lai_fail(LOCALAI_STATUS_INVALID_ARGUMENT,

@@ -16,8 +16,10 @@ typedef struct lai_vk_backend_params {
  * message that says why; the caller then runs on the CPU. */
 localai_status lai_vk_backend_new(const lai_vk_backend_params *p, lai_backend **out);
 
-/* Whether the matmul and get_rows shaders read weights of this LAI_TYPE_*. */
+/* Whether the matmul and get_rows shaders read weights of this LAI_TYPE_*; all such
+ * types (*types points at static storage; returns how many). */
 int lai_vk_has_weight_kernel(uint32_t type);
+int lai_vk_weight_types(const uint32_t **types);
 
 /* The kernel tier a backend runs (LAI_VK_TIER_*, vk_ops.h): at creation the highest the
  * device's features allow (LOCALAI_VULKAN_TIER=N caps it, for tests); the self-test

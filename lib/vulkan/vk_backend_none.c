@@ -43,3 +43,8 @@ const char *lai_vk_tier_name(int tier) {
     (void)tier;
     return "none";
 }
+
+int lai_vk_weight_types(const uint32_t **types) {
+    *types = NULL;
+    return 0;
+}

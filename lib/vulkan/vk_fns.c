@@ -25,15 +25,18 @@ PFN_vkGetInstanceProcAddr lai_vk_loader(const char **why) {
     return loader_gipa;
 }
 
+/* table->name = getter(handle, "name") for each entry; 0 at the first one missing */
+#define LOAD_INTO(table, getter, handle, name)                       \
+    (table)->name = (PFN_##name)(void (*)(void))getter(handle, #name); \
+    if ((table)->name == NULL) {                                     \
+        *missing = #name;                                            \
+        return 0;                                                    \
+    }
+
 int lai_vk_load_instance_fns(PFN_vkGetInstanceProcAddr gipa, VkInstance instance,
                              lai_vk_instance_fns *out, const char **missing) {
     memset(out, 0, sizeof *out);
-#define LOAD(name)                                                        \
-    out->name = (PFN_##name)(void (*)(void))gipa(instance, #name);        \
-    if (out->name == NULL) {                                              \
-        *missing = #name;                                                 \
-        return 0;                                                         \
-    }
+#define LOAD(name) LOAD_INTO(out, gipa, instance, name)
     LAI_VK_INSTANCE_FNS(LOAD)
 #undef LOAD
     return 1;
@@ -42,15 +45,53 @@ int lai_vk_load_instance_fns(PFN_vkGetInstanceProcAddr gipa, VkInstance instance
 int lai_vk_load_device_fns(PFN_vkGetDeviceProcAddr gdpa, VkDevice device, lai_vk_device_fns *out,
                            const char **missing) {
     memset(out, 0, sizeof *out);
-#define LOAD(name)                                                        \
-    out->name = (PFN_##name)(void (*)(void))gdpa(device, #name);          \
-    if (out->name == NULL) {                                              \
-        *missing = #name;                                                 \
-        return 0;                                                         \
-    }
+#define LOAD(name) LOAD_INTO(out, gdpa, device, name)
     LAI_VK_DEVICE_FNS(LOAD)
 #undef LOAD
     return 1;
+}
+
+VkResult lai_vk_create_instance(PFN_vkGetInstanceProcAddr gipa, const VkInstanceCreateInfo *info,
+                                VkInstance *out, lai_vk_instance_fns *fns, const char **missing) {
+    *out = VK_NULL_HANDLE;
+    PFN_vkCreateInstance create = (PFN_vkCreateInstance)(void (*)(void))gipa(NULL, "vkCreateInstance");
+    if (create == NULL) {
+        *missing = "vkCreateInstance";
+        return VK_ERROR_INITIALIZATION_FAILED;
+    }
+    VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+                             .pApplicationName = "liblocalai",
+                             .apiVersion = VK_API_VERSION_1_2};
+    VkInstanceCreateInfo ii = *info;
+    ii.pApplicationInfo = &app;
+    VkInstance inst = VK_NULL_HANDLE;
+    VkResult r = create(&ii, NULL, &inst);
+    if (r != VK_SUCCESS) return r;
+    if (!lai_vk_load_instance_fns(gipa, inst, fns, missing)) {
+        PFN_vkDestroyInstance destroy = (PFN_vkDestroyInstance)(void (*)(void))gipa(inst, "vkDestroyInstance");
+        if (destroy != NULL) destroy(inst, NULL);
+        return VK_ERROR_INITIALIZATION_FAILED;
+    }
+    *out = inst;
+    return VK_SUCCESS;
+}
+
+uint32_t lai_vk_physical_devices(const lai_vk_instance_fns *fns, VkInstance instance,
+                                 VkPhysicalDevice devs[LAI_VK_MAX_PHYSICAL]) {
+    uint32_t n = 0;
+    fns->vkEnumeratePhysicalDevices(instance, &n, NULL);
+    if (n > LAI_VK_MAX_PHYSICAL) n = LAI_VK_MAX_PHYSICAL;
+    if (n > 0 && fns->vkEnumeratePhysicalDevices(instance, &n, devs) < 0) n = 0;
+    return n;
+}
+
+uint32_t lai_vk_queue_families(const lai_vk_instance_fns *fns, VkPhysicalDevice pd,
+                               VkQueueFamilyProperties qf[LAI_VK_MAX_QUEUE_FAMILIES]) {
+    uint32_t n = 0;
+    fns->vkGetPhysicalDeviceQueueFamilyProperties(pd, &n, NULL);
+    if (n > LAI_VK_MAX_QUEUE_FAMILIES) n = LAI_VK_MAX_QUEUE_FAMILIES;
+    fns->vkGetPhysicalDeviceQueueFamilyProperties(pd, &n, qf);
+    return n;
 }
 
 const char *lai_vk_result_name(VkResult r) {

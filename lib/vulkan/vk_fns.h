@@ -57,6 +57,22 @@ int lai_vk_load_instance_fns(PFN_vkGetInstanceProcAddr gipa, VkInstance instance
 int lai_vk_load_device_fns(PFN_vkGetDeviceProcAddr gdpa, VkDevice device, lai_vk_device_fns *out,
                            const char **missing);
 
+#define LAI_VK_MAX_PHYSICAL 16       /* physical devices looked at */
+#define LAI_VK_MAX_QUEUE_FAMILIES 32
+
+/* An instance made with `info` (liblocalai's application info, Vulkan 1.2, put in) and
+ * its table in *fns. A loader without an entry we call gives
+ * VK_ERROR_INITIALIZATION_FAILED with *missing naming it; nothing is left to destroy
+ * on failure. */
+VkResult lai_vk_create_instance(PFN_vkGetInstanceProcAddr gipa, const VkInstanceCreateInfo *info,
+                                VkInstance *out, lai_vk_instance_fns *fns, const char **missing);
+/* The instance's physical devices (at most LAI_VK_MAX_PHYSICAL), in the driver's order. */
+uint32_t lai_vk_physical_devices(const lai_vk_instance_fns *fns, VkInstance instance,
+                                 VkPhysicalDevice devs[LAI_VK_MAX_PHYSICAL]);
+/* A physical device's queue families (at most LAI_VK_MAX_QUEUE_FAMILIES). */
+uint32_t lai_vk_queue_families(const lai_vk_instance_fns *fns, VkPhysicalDevice pd,
+                               VkQueueFamilyProperties qf[LAI_VK_MAX_QUEUE_FAMILIES]);
+
 /* "VK_ERROR_OUT_OF_DEVICE_MEMORY" and so on, for messages. */
 const char *lai_vk_result_name(VkResult r);
 

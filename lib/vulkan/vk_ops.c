@@ -16,6 +16,11 @@ static const uint32_t weight_types[] = {
     LAI_TYPE_Q3_K, LAI_TYPE_Q4_K, LAI_TYPE_Q5_K, LAI_TYPE_Q6_K, LAI_TYPE_IQ4_XS,
 };
 
+int lai_vk_weight_types(const uint32_t **types) {
+    *types = weight_types;
+    return (int)(sizeof weight_types / sizeof weight_types[0]);
+}
+
 int lai_vk_has_weight_kernel(uint32_t type) {
     for (size_t i = 0; i < sizeof weight_types / sizeof weight_types[0]; i++)
         if (weight_types[i] == type) return 1;

@@ -30,11 +30,8 @@ int lai_vk_describe(const void *fns, void *physical_device, lai_vk_device_desc *
         *why = "below Vulkan 1.2";
         return 0;
     }
-    uint32_t nq = 0;
-    fn->vkGetPhysicalDeviceQueueFamilyProperties(pd, &nq, NULL);
-    VkQueueFamilyProperties qf[32];
-    if (nq > 32) nq = 32;
-    fn->vkGetPhysicalDeviceQueueFamilyProperties(pd, &nq, qf);
+    VkQueueFamilyProperties qf[LAI_VK_MAX_QUEUE_FAMILIES];
+    const uint32_t nq = lai_vk_queue_families(fn, pd, qf);
     int compute = 0;
     for (uint32_t i = 0; i < nq; i++) compute |= (qf[i].queueFlags & VK_QUEUE_COMPUTE_BIT) != 0;
     if (!compute) {
@@ -146,36 +143,21 @@ static void probe(void) {
         snprintf(reason, sizeof reason, "%s", why);
         return;
     }
-    PFN_vkCreateInstance create = (PFN_vkCreateInstance)(void (*)(void))gipa(NULL, "vkCreateInstance");
-    if (create == NULL) {
-        snprintf(reason, sizeof reason, "the Vulkan loader has no vkCreateInstance");
-        return;
-    }
-    VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
-                             .pApplicationName = "liblocalai",
-                             .apiVersion = VK_API_VERSION_1_2};
-    VkInstanceCreateInfo info = {.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
-                                 .pApplicationInfo = &app};
+    const VkInstanceCreateInfo info = {.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO};
     VkInstance instance = VK_NULL_HANDLE;
-    VkResult rc = create(&info, NULL, &instance);
-    if (rc != VK_SUCCESS) {
-        snprintf(reason, sizeof reason, "vkCreateInstance failed (%s): no usable Vulkan driver",
-                 lai_vk_result_name(rc));
-        return;
-    }
     lai_vk_instance_fns fn;
-    const char *missing = "";
-    if (!lai_vk_load_instance_fns(gipa, instance, &fn, &missing)) {
-        snprintf(reason, sizeof reason, "the Vulkan loader has no %s", missing);
-        PFN_vkDestroyInstance destroy = (PFN_vkDestroyInstance)(void (*)(void))gipa(instance, "vkDestroyInstance");
-        if (destroy != NULL) destroy(instance, NULL);
+    const char *missing = NULL;
+    VkResult rc = lai_vk_create_instance(gipa, &info, &instance, &fn, &missing);
+    if (rc != VK_SUCCESS) {
+        if (missing != NULL)
+            snprintf(reason, sizeof reason, "the Vulkan loader has no %s", missing);
+        else
+            snprintf(reason, sizeof reason, "vkCreateInstance failed (%s): no usable Vulkan driver",
+                     lai_vk_result_name(rc));
         return;
     }
-    uint32_t n = 0;
-    fn.vkEnumeratePhysicalDevices(instance, &n, NULL);
-    VkPhysicalDevice devs[LAI_VK_MAX_DEVICES];
-    if (n > LAI_VK_MAX_DEVICES) n = LAI_VK_MAX_DEVICES;
-    if (n > 0 && fn.vkEnumeratePhysicalDevices(instance, &n, devs) < 0) n = 0;
+    VkPhysicalDevice devs[LAI_VK_MAX_PHYSICAL];
+    const uint32_t n = lai_vk_physical_devices(&fn, instance, devs);
     for (uint32_t i = 0; i < n; i++) {
         lai_vk_device_desc d;
         if (!lai_vk_describe(&fn, devs[i], &d, &why)) {

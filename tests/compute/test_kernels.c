@@ -10,15 +10,8 @@
 /* ---- small harness ------------------------------------------------------------- */
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static double rnd(void) { /* uniform in [-1, 1) */
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (double)(rng_state >> 11) / 9007199254740992.0 * 2.0 - 1.0;
-}
-static void fill(float *x, size_t n, double amp) {
-    for (size_t i = 0; i < n; i++) x[i] = (float)(rnd() * amp);
-}
+static double rnd(void) { return test_rand(&rng_state); }
+static void fill(float *x, size_t n, double amp) { test_fill(&rng_state, x, n, amp); }
 
 typedef struct harness {
     lai_threadpool *pool;

@@ -93,12 +93,15 @@ static double num(const json_value *o, const char *key, double dflt) {
     return v && v->kind == JSON_NUMBER ? v->number : dflt;
 }
 
-/* The Vulkan run of a reference (LOCALAI_TEST_BACKEND=vulkan) makes its model files under
- * names of its own: meson runs it beside the CPU run of the same reference. */
-static const char *file_prefix(void) {
+/* LOCALAI_TEST_BACKEND=vulkan: the reference is checked on the Vulkan device. */
+static int on_vulkan(void) {
     const char *b = getenv("LOCALAI_TEST_BACKEND");
-    return b != NULL && strcmp(b, "vulkan") == 0 ? "vk-" : "";
+    return b != NULL && strcmp(b, "vulkan") == 0;
 }
+
+/* The Vulkan run makes its model files under names of its own: meson runs it beside the
+ * CPU run of the same reference. */
+static const char *file_prefix(void) { return on_vulkan() ? "vk-" : ""; }
 
 int main(int argc, char **argv) {
     if (argc != 4 && argc != 5) {
@@ -193,8 +196,7 @@ int main(int argc, char **argv) {
     }
     /* Every CPU kernel level this machine runs must meet the reference; with
      * LOCALAI_TEST_BACKEND=vulkan, the Vulkan device instead (tests/vulkan). */
-    const char *backend = getenv("LOCALAI_TEST_BACKEND");
-    const int vulkan = backend != NULL && strcmp(backend, "vulkan") == 0;
+    const int vulkan = on_vulkan();
     int all_ok = 1, n_levels = 0;
     for (int32_t level = LOCALAI_CPU_LEVEL_SCALAR; level <= (vulkan ? LOCALAI_CPU_LEVEL_SCALAR : LOCALAI_CPU_LEVEL_NEON);
          level++) {
